@@ -1,0 +1,228 @@
+"""The ``gankit`` command line: list, train, sample, eval."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from gankit.errors import GankitError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _cmd_list(args) -> int:
+    from gankit.data import DATASETS
+    from gankit.registry import all_models
+
+    models = all_models()
+    width = max(map(len, models))
+    print("models:")
+    for name, cls in models.items():
+        print(f"  {name:<{width}}  {cls.family:<14} {cls.summary}")
+    print("\ndatasets:")
+    for name, text in DATASETS.items():
+        print(f"  {name:<{max(map(len, DATASETS))}}  {text}")
+    return 0
+
+
+def _config_tree(args) -> dict:
+    from gankit.config import load_yaml, merge_assignment, parse_assignment
+
+    tree = load_yaml(args.config) if args.config else {}
+    model = args.model or tree.get("model")
+    if not model:
+        raise GankitError("name a model to train (e.g. 'gankit train dcgan'), or pass --resume RUN_DIR.")
+    if args.model and tree.get("model") and tree["model"] != args.model:
+        raise GankitError(f"the config file is for model '{tree['model']}', not '{args.model}'.")
+    tree["model"] = model
+    flags = {("data", "name"): args.data, ("data", "root"): args.data_root, ("train", "steps"): args.steps,
+             ("train", "epochs"): args.epochs, ("train", "batch_size"): args.batch_size,
+             ("train", "seed"): args.seed, ("train", "device"): args.device,
+             ("train", "precision"): args.precision}
+    for (section, key), value in flags.items():
+        if value is not None:
+            tree.setdefault(section, {})[key] = value
+    for text in args.set or []:
+        merge_assignment(tree, *parse_assignment(text))
+    return tree
+
+
+def _report(metrics: dict) -> None:
+    for key, value in metrics.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else value
+        print(f"  {key:<20} {shown}")
+
+
+def _finish_training(trainer, completed: bool) -> int:
+    run_dir = trainer.run_dir
+    if not completed:
+        print(f"interrupted at step {trainer.step}; checkpoint saved. Continue with: "
+              f"gankit train --resume {run_dir}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"run saved to {run_dir} (step {trainer.step}); samples in {run_dir / 'samples' / 'latest.png'}")
+    n = trainer.config.train.eval_samples
+    if n > 0:
+        metrics = trainer.evaluate(n)
+        if metrics:
+            _write_eval(run_dir, metrics, trainer.step, n)
+            print(f"evaluation on {n} samples:")
+            _report(metrics)
+    return 0
+
+
+def _write_eval(run_dir: Path, metrics: dict, step: int, n: int) -> None:
+    (run_dir / "eval.json").write_text(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2) + "\n")
+
+
+def _cmd_train(args) -> int:
+    from gankit.train.trainer import Trainer, load_training_data
+
+    if args.resume:
+        return _resume(args)
+    from gankit.config import resolve
+    from gankit.registry import get_model
+    from gankit.train.run import new_run_dir
+
+    tree = _config_tree(args)
+    config = resolve(tree, get_model(tree["model"]).Options)
+    run_dir = new_run_dir(args.out, config.model, config.data.name)
+    trainer = Trainer(config, run_dir, load_training_data(config))
+    return _finish_training(trainer, trainer.fit(progress=not args.quiet))
+
+
+def _resume(args) -> int:
+    from gankit.train.checkpoint import load_checkpoint
+    from gankit.train.run import CONFIG_FILE, LATEST, read_run_config
+    from gankit.train.trainer import Trainer
+
+    extra = [flag for flag in ("model", "config", "data", "data_root", "epochs", "batch_size", "seed",
+                               "precision", "out", "set") if getattr(args, flag)]
+    if extra:
+        raise GankitError(f"--resume continues a run with its own settings; only --steps and --device "
+                          f"may be given (got --{extra[0].replace('_', '-')}).")
+    run_dir = Path(args.resume)
+    config = read_run_config(run_dir)
+    state = load_checkpoint(run_dir / LATEST, config.model)
+    if args.device:
+        config.train.device = args.device
+    trainer = Trainer(config, run_dir)
+    trainer.load_state_dict(state)
+    if args.steps is not None:
+        if args.steps <= trainer.step:
+            raise GankitError(f"{run_dir} is already at step {trainer.step}; ask for more with --steps N > "
+                              f"{trainer.step}.")
+        config.train.steps = args.steps
+        config.save(run_dir / CONFIG_FILE)
+    elif trainer.step >= trainer.total_steps():
+        raise GankitError(f"{run_dir} has finished its {trainer.step} steps; ask for more with --steps N.")
+    return _finish_training(trainer, trainer.fit(progress=not args.quiet))
+
+
+def _cmd_sample(args) -> int:
+    import torch
+
+    from gankit.metrics import generate
+    from gankit.train.run import load_model
+    from gankit.visual import save_samples
+
+    run_dir = Path(args.run_dir)
+    config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
+    out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}.png"
+    if args.n < 1:
+        raise GankitError("-n must be at least 1.")
+    torch.manual_seed(args.seed)
+    samples = generate(model, args.n)
+    modes = None
+    if not model.data.is_image:
+        from gankit.data import load_dataset
+
+        modes = load_dataset(config.data.name).modes
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_samples(samples, out, modes, f"{config.model} step {step}")
+    print(f"wrote {args.n} samples to {out}")
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    import torch
+
+    from gankit.metrics import DEFAULT_EVAL_SAMPLES, evaluate
+    from gankit.train.run import load_model
+    from gankit.train.trainer import load_training_data
+
+    run_dir = Path(args.run_dir)
+    config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
+    dataset = load_training_data(config, split="test")
+    n = args.n or DEFAULT_EVAL_SAMPLES[dataset.spec.kind]
+    torch.manual_seed(args.seed)
+    metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png")
+    _write_eval(run_dir, metrics, step, n)
+    if args.json:
+        print(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2))
+    else:
+        print(f"{config.model} on {config.data.name}, step {step}, {n} samples:")
+        _report(metrics)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gankit", description="Train, sample and evaluate classic GANs.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("list", help="list the models and datasets").set_defaults(func=_cmd_list)
+
+    train = sub.add_parser("train", help="train a model (or --resume a run)")
+    train.add_argument("model", nargs="?", help="model name (see 'gankit list')")
+    train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    train.add_argument("--data", help="dataset name (default digits)")
+    train.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
+    train.add_argument("--steps", type=int, help="total rounds (generator steps) to train to")
+    train.add_argument("--epochs", type=float, help="train for this many passes over the data instead")
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", help="run directory to create (default runs/MODEL-DATA-TIME)")
+    train.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--precision", choices=["fp32", "bf16"])
+    train.add_argument("--config", metavar="FILE.yaml", help="YAML file with model/data/train/options sections")
+    train.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override one setting, e.g. options.lr=1e-4 or train.ema_decay=0.999")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(func=_cmd_train)
+
+    sample = sub.add_parser("sample", help="write a grid (or scatter plot) of samples from a run")
+    sample.add_argument("run_dir")
+    sample.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--out", metavar="FILE.png")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    sample.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
+    sample.set_defaults(func=_cmd_sample)
+
+    ev = sub.add_parser("eval", help="compute the metrics that fit a run's data; writes RUN_DIR/eval.json")
+    ev.add_argument("run_dir")
+    ev.add_argument("-n", type=int, help="number of samples (default: 2500 for 2-D data, 10000 for images)")
+    ev.add_argument("--json", action="store_true", help="print the result as JSON")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ev.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
+    ev.set_defaults(func=_cmd_eval)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GankitError as error:
+        print(f"gankit: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("gankit: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

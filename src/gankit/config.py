@@ -1,0 +1,181 @@
+"""Typed run configuration: defaults, YAML files and ``--set key=value`` overrides.
+
+A run's config has four sections: ``data``, ``train``, ``options`` (the
+model's own hyperparameters, a dataclass each model declares with its paper's
+defaults) and ``model`` (the name). Every key is checked against its dataclass:
+unknown keys and ill-typed values are errors, never silently ignored.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional, Union
+
+import yaml
+
+from gankit.errors import GankitError
+
+
+@dataclass
+class DataConfig:
+    name: str = "digits"
+    root: Optional[str] = None  # torchvision-layout folder; None means $GANKIT_DATA or ~/.cache/gankit/data
+    image_size: Optional[int] = None  # resize square images; None keeps the native size
+    channels: Optional[int] = None  # image folders only: 1 or 3 (default 3)
+    download: bool = True  # let torchvision download MNIST / Fashion-MNIST when they are absent
+
+
+@dataclass
+class TrainConfig:
+    steps: Optional[int] = None  # generator steps (rounds); default 5000 unless epochs is set
+    epochs: Optional[float] = None  # alternative to steps: passes over the training set
+    batch_size: int = 64
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["fp32", "bf16"] = "fp32"
+    channels_last: bool = True  # NHWC memory layout for image models (fast with bf16)
+    ema_decay: float = 0.0  # > 0 keeps an exponential moving average of G's weights
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 1000
+    eval_samples: int = 2000  # samples for the evaluation printed at the end of training; 0 skips it
+
+
+DEFAULT_STEPS = 5000
+
+
+@dataclass
+class RunConfig:
+    model: str
+    options: Any  # the model's Options dataclass instance
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "data": dataclasses.asdict(self.data),
+                "train": dataclasses.asdict(self.train), "options": _plain(dataclasses.asdict(self.options))}
+
+    def save(self, path: Path) -> None:
+        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+def _plain(value: Any) -> Any:
+    """Tuples become lists so YAML stays plain."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+# --- checking values against dataclass field types ---------------------------
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " or ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if origin is tuple:
+        return "a list of " + ", ".join(_type_name(a) for a in typing.get_args(tp))
+    return "null" if tp is type(None) else getattr(tp, "__name__", str(tp))
+
+
+def coerce(value: Any, tp: Any, key: str) -> Any:
+    """Return ``value`` as type ``tp`` or raise GankitError naming ``key``."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        for option in typing.get_args(tp):
+            try:
+                return coerce(value, option, key)
+            except GankitError:
+                continue
+    elif origin is Literal:
+        if value in typing.get_args(tp):
+            return value
+    elif origin is tuple:
+        args = typing.get_args(tp)
+        if isinstance(value, (list, tuple)) and len(value) == len(args):
+            return tuple(coerce(v, a, key) for v, a in zip(value, args))
+    elif tp is type(None):
+        if value is None:
+            return None
+    elif tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, tp):
+        return value
+    raise GankitError(f"config key '{key}' must be {_type_name(tp)}, not {value!r}.")
+
+
+def build_dataclass(cls: type, values: dict, section: str) -> Any:
+    """Instantiate dataclass ``cls`` from ``values``, rejecting unknown keys and bad types."""
+    if not isinstance(values, dict):
+        raise GankitError(f"config section '{section}' must be a mapping, not {values!r}.")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in values.items():
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean '{section}.{close[0]}'?)" if close else ""
+            raise GankitError(f"unknown config key '{section}.{key}'{hint}; valid keys: {', '.join(names)}.")
+        kwargs[key] = coerce(value, hints[key], f"{section}.{key}")
+    instance = cls(**kwargs)
+    check = getattr(instance, "validate", None)
+    if check is not None:
+        check()
+    return instance
+
+
+def parse_assignment(text: str) -> tuple[list[str], Any]:
+    """'train.steps=100' -> (['train', 'steps'], 100); values are parsed as YAML scalars."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise GankitError(f"--set expects key=value, got '{text}'.")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def merge_assignment(tree: dict, path: list[str], value: Any) -> None:
+    if len(path) != 2 or path[0] not in ("data", "train", "options"):
+        raise GankitError(f"unknown config key '{'.'.join(path)}'; keys look like data.X, train.X or options.X.")
+    tree.setdefault(path[0], {})[path[1]] = value
+
+
+def load_yaml(path: str) -> dict:
+    try:
+        tree = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise GankitError(f"config file {path} does not exist.") from None
+    except (OSError, yaml.YAMLError) as error:
+        raise GankitError(f"config file {path} could not be read: {error}".rstrip(".") + ".") from None
+    if tree is None:
+        return {}
+    if not isinstance(tree, dict):
+        raise GankitError(f"config file {path} must hold a mapping at the top level.")
+    unknown = set(tree) - {"model", "data", "train", "options"}
+    if unknown:
+        raise GankitError(f"unknown config section(s) {', '.join(sorted(map(str, unknown)))} in {path}; "
+                          f"sections are model, data, train and options.")
+    return tree
+
+
+def resolve(tree: dict, options_cls: type) -> RunConfig:
+    """Build a RunConfig from a merged tree {model, data, train, options}."""
+    return RunConfig(
+        model=tree["model"],
+        data=build_dataclass(DataConfig, tree.get("data") or {}, "data"),
+        train=build_dataclass(TrainConfig, tree.get("train") or {}, "train"),
+        options=build_dataclass(options_cls, tree.get("options") or {}, "options"),
+    )

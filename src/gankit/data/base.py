@@ -1,0 +1,97 @@
+"""What every dataset hands the trainer: a spec, and batches drawn on the device."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a model needs to know about its data to build its networks."""
+
+    name: str
+    kind: str  # "toy2d" or "image"
+    shape: tuple[int, ...]  # (2,) for toy2d, (C, H, W) for images
+    num_classes: Optional[int] = None
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind == "image"
+
+
+@dataclass
+class Batch:
+    """One training batch: ``x`` real samples (images in [-1, 1]), ``y`` labels or None."""
+
+    x: Tensor
+    y: Optional[Tensor] = None
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+
+def uint8_to_float(images: Tensor) -> Tensor:
+    """uint8 [0, 255] -> float [-1, 1]."""
+    return images.float().div_(127.5).sub_(1.0)
+
+
+def float_to_uint8(images: Tensor) -> Tensor:
+    """float [-1, 1] -> uint8 [0, 255] (clamped and rounded)."""
+    return images.detach().float().add(1.0).mul(127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
+class ImageDataset:
+    """Images held in memory as uint8 (N, C, H, W) with optional int64 labels."""
+
+    def __init__(self, name: str, images: Tensor, labels: Optional[Tensor] = None,
+                 num_classes: Optional[int] = None):
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError("images must be a uint8 tensor of shape (N, C, H, W)")
+        self.images = images
+        self.labels = labels
+        self.spec = DataSpec(name, "image", tuple(images.shape[1:]), num_classes)
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def batches(self, batch_size: int, seed: int, device: torch.device) -> "ImageBatches":
+        return ImageBatches(self, batch_size, seed, device)
+
+
+class ImageBatches:
+    """Endless shuffled batches, drawn by indexing a device-resident uint8 tensor.
+
+    Each epoch is a fresh permutation from a private generator; the incomplete
+    last batch of an epoch is dropped. The whole order is part of the state, so
+    a resumed run sees exactly the batches an uninterrupted run would.
+    """
+
+    def __init__(self, dataset: ImageDataset, batch_size: int, seed: int, device: torch.device):
+        if batch_size > len(dataset):
+            raise ValueError(f"batch size {batch_size} exceeds the dataset's {len(dataset)} images")
+        self.images = dataset.images.to(device)
+        self.labels = None if dataset.labels is None else dataset.labels.to(device)
+        self.batch_size = batch_size
+        self.generator = torch.Generator().manual_seed(seed)
+        self.order = torch.empty(0, dtype=torch.long)
+        self.position = 0
+
+    def next(self) -> Batch:
+        if self.position + self.batch_size > len(self.order):
+            self.order = torch.randperm(len(self.images), generator=self.generator)
+            self.position = 0
+        index = self.order[self.position:self.position + self.batch_size].to(self.images.device)
+        self.position += self.batch_size
+        labels = None if self.labels is None else self.labels[index]
+        return Batch(uint8_to_float(self.images[index]), labels)
+
+    def state_dict(self) -> dict:
+        return {"generator": self.generator.get_state(), "order": self.order, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+        self.order = state["order"]
+        self.position = int(state["position"])

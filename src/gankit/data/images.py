@@ -1,0 +1,103 @@
+"""Image datasets, loaded once into memory as uint8 tensors."""
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import torch
+import torchvision.transforms.v2.functional as TF
+from torch import Tensor
+
+from gankit.data.base import ImageDataset
+from gankit.errors import GankitError
+
+DEFAULT_DATA_ROOT = Path.home() / ".cache" / "gankit" / "data"
+
+
+def data_root(root: Optional[str]) -> Path:
+    """--data-root, else $GANKIT_DATA, else ~/.cache/gankit/data."""
+    return Path(root or os.environ.get("GANKIT_DATA") or DEFAULT_DATA_ROOT).expanduser()
+
+
+def resize(images: Tensor, size: Optional[int]) -> Tensor:
+    """Resize a uint8 (N, C, H, W) batch to size x size (antialiased); None keeps it."""
+    if size is None or tuple(images.shape[-2:]) == (size, size):
+        return images
+    return TF.resize(images, [size, size], antialias=True)
+
+
+def digits(split: str = "train") -> ImageDataset:
+    """scikit-learn's 1,797 8x8 handwritten digits, grey levels 0..16 scaled to 0..255.
+
+    The set is too small to split usefully, so train and test are the same images.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = torch.from_numpy(bunch.images).mul(255.0 / 16.0).round().to(torch.uint8).unsqueeze(1)
+    labels = torch.from_numpy(bunch.target).long()
+    return ImageDataset("digits", images, labels, num_classes=10)
+
+
+_TORCHVISION_SETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+def torchvision_set(name: str, root: Optional[str], split: str, download: bool) -> ImageDataset:
+    """MNIST or Fashion-MNIST from ROOT/<Class>/raw, downloading it when allowed and online."""
+    import torchvision.datasets
+
+    folder = data_root(root)
+    cls = getattr(torchvision.datasets, _TORCHVISION_SETS[name])
+    train = split == "train"
+    try:
+        dataset = cls(str(folder), train=train, download=False)
+    except RuntimeError:
+        if not download:
+            raise GankitError(
+                f"{name} was not found under {folder}; pass --data-root (or set GANKIT_DATA) to a "
+                f"folder holding {cls.__name__}/raw/, or allow downloading.") from None
+        try:
+            dataset = cls(str(folder), train=train, download=True)
+        except Exception as error:  # any network or file error means the same thing to the user
+            raise GankitError(
+                f"{name} was not found under {folder} and could not be downloaded ({type(error).__name__}); "
+                f"pass --data-root (or set GANKIT_DATA) to a folder holding {cls.__name__}/raw/.") from None
+    except Exception as error:
+        raise GankitError(f"{name} under {folder} could not be read ({error}); "
+                          f"delete the damaged files or point --data-root elsewhere.") from None
+    return ImageDataset(name, dataset.data.unsqueeze(1).contiguous(), dataset.targets.long(), num_classes=10)
+
+
+def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) -> ImageDataset:
+    """Every readable image under PATH (recursively), centre-cropped and resized.
+
+    Unreadable files are skipped with a warning; an empty result is an error.
+    """
+    from PIL import Image, UnidentifiedImageError
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise GankitError(f"image folder {folder} does not exist.")
+    size = image_size or 64
+    mode = {1: "L", 3: "RGB", None: "RGB"}.get(channels)
+    if mode is None:
+        raise GankitError(f"data.channels must be 1 or 3 for an image folder, not {channels}.")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
+    images, skipped = [], 0
+    for file in files:
+        try:
+            with Image.open(file) as img:
+                tensor = TF.pil_to_tensor(img.convert(mode))
+        except (OSError, UnidentifiedImageError, ValueError) as error:
+            warnings.warn(f"skipping unreadable image {file}: {error}", stacklevel=2)
+            skipped += 1
+            continue
+        side = min(tensor.shape[-2:])
+        images.append(resize(TF.center_crop(tensor, [side, side]).unsqueeze(0), size))
+    if not images:
+        detail = f" ({skipped} unreadable)" if skipped else ""
+        raise GankitError(f"no readable images found in {folder}{detail}.")
+    return ImageDataset(f"folder:{folder}", torch.cat(images))

@@ -1,0 +1,27 @@
+"""Adversarial objectives and critic penalties (see the two submodules)."""
+from gankit.losses.adversarial import (
+    ADVERSARIAL_LOSSES,
+    RELATIVISTIC_BASES,
+    RELATIVISTIC_KINDS,
+    d_loss_bce,
+    d_loss_hinge,
+    d_loss_least_squares,
+    d_loss_wasserstein,
+    g_loss_hinge,
+    g_loss_least_squares,
+    g_loss_minimax,
+    g_loss_nonsaturating,
+    g_loss_wasserstein,
+    relativistic_loss,
+)
+from gankit.losses.penalties import (
+    clip_weights,
+    dragan_penalty,
+    gradient_penalty,
+    input_gradient_norm,
+    interpolate,
+    r1_penalty,
+    wgan_div_penalty,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

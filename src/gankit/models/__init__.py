@@ -1,0 +1,1 @@
+"""One file per GAN variant; each registers itself with gankit.registry.register."""

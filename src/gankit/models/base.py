@@ -1,0 +1,90 @@
+"""The model contract: a model names its players and the loss each one minimises.
+
+The trainer owns everything else (devices, optimizers, precision, rounds,
+EMA, checkpoints, logging), so a model file can read like the paper.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Literal, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from gankit.data import Batch, DataSpec
+
+LossFn = Callable[[Batch], "tuple[Tensor, dict[str, Tensor]]"]
+
+
+@dataclass(frozen=True)
+class OptimSpec:
+    """Which optimizer a player uses, with its paper's settings."""
+
+    kind: Literal["adam", "rmsprop", "sgd"] = "adam"
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+
+    def build(self, params) -> torch.optim.Optimizer:
+        if self.kind == "adam":
+            return torch.optim.Adam(params, lr=self.lr, betas=self.betas)
+        if self.kind == "rmsprop":
+            return torch.optim.RMSprop(params, lr=self.lr)
+        return torch.optim.SGD(params, lr=self.lr)
+
+
+@dataclass
+class Player:
+    """One participant: the modules it updates, the loss it minimises, how often it steps.
+
+    ``loss(batch)`` returns the scalar to minimise and a dict of detached numbers
+    to log (the trainer prefixes them with the player's name). ``steps`` is the
+    number of updates per round, each on a fresh batch (n_critic for a critic).
+    """
+
+    name: str
+    modules: Sequence[nn.Module]
+    loss: LossFn
+    optim: OptimSpec
+    steps: int = 1
+
+    def parameters(self) -> list[nn.Parameter]:
+        return [p for module in self.modules for p in module.parameters() if p.requires_grad]
+
+
+class Model(nn.Module):
+    """Base class of every gankit model.
+
+    Subclasses set the class attributes, declare ``Options`` (a dataclass of
+    hyperparameters with the paper's defaults), build their networks in
+    ``__init__(options, data)`` and implement ``players`` and ``sample``.
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str]
+    summary: ClassVar[str]
+    paper: ClassVar[str]
+    Options: ClassVar[type]
+    # Attribute names of the modules whose weights EMA averages and sampling uses.
+    ema_modules: ClassVar[tuple[str, ...]] = ("G",)
+
+    def __init__(self, options, data: DataSpec):
+        super().__init__()
+        self.options = options
+        self.data = data
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def players(self) -> list[Player]:
+        raise NotImplementedError
+
+    def sample(self, n: int, labels: Optional[Tensor] = None) -> Tensor:
+        """``n`` samples in data space (images in [-1, 1]); conditional models take labels."""
+        raise NotImplementedError
+
+    def after_step(self, player: str) -> None:
+        """Called after each optimizer step of ``player`` (weight clipping, controllers)."""
+
+    def noise(self, n: int) -> Tensor:
+        return torch.randn(n, self.options.z_dim, device=self.device)

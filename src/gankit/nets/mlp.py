@@ -1,0 +1,60 @@
+"""Fully connected generator and discriminator, for 2-D points and flattened images."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from gankit.nets.blocks import maybe_spectral_norm, norm_layer
+
+
+class MLPGenerator(nn.Module):
+    """z -> hidden ReLU layers (optionally batch-normed) -> sample of ``shape``.
+
+    Images get a tanh output to match their [-1, 1] range; 2-D points are unbounded.
+    """
+
+    def __init__(self, z_dim: int, shape: Sequence[int], hidden: Sequence[int] = (256, 256, 256),
+                 norm: str = "none"):
+        super().__init__()
+        self.shape = tuple(shape)
+        layers: list[nn.Module] = []
+        width = z_dim
+        for out in hidden:
+            layers += [nn.Linear(width, out), norm_layer(norm, out, conv=False), nn.ReLU()]
+            width = out
+        layers.append(nn.Linear(width, math.prod(self.shape)))
+        if len(self.shape) > 1:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(z).view(z.shape[0], *self.shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """Flattened input -> hidden LeakyReLU(0.2) layers -> ``out_dim`` raw logits per sample.
+
+    ``in_shape`` is one sample's shape; ``pack`` > 1 judges that many samples at once
+    (PacGAN), so the input batch must be a multiple of ``pack``.
+    """
+
+    def __init__(self, in_shape: Sequence[int], hidden: Sequence[int] = (256, 256, 256), out_dim: int = 1,
+                 norm: str = "none", spectral_norm: bool = False, pack: int = 1):
+        super().__init__()
+        self.pack = pack
+        layers: list[nn.Module] = []
+        width = math.prod(in_shape) * pack
+        for out in hidden:
+            layers += [maybe_spectral_norm(nn.Linear(width, out), spectral_norm),
+                       norm_layer(norm, out, conv=False), nn.LeakyReLU(0.2)]
+            width = out
+        layers.append(maybe_spectral_norm(nn.Linear(width, out_dim), spectral_norm))
+        self.net = nn.Sequential(*layers)
+        self.out_dim = out_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        logits = self.net(x.reshape(x.shape[0] // self.pack, -1))
+        return logits.squeeze(1) if self.out_dim == 1 else logits

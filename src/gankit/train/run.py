@@ -1,0 +1,83 @@
+"""Run directories: create, validate, and rebuild a trained model from one.
+
+    RUN/config.yaml           every resolved setting
+    RUN/checkpoints/latest.pt the newest checkpoint (plus step_NNNNNNN.pt every checkpoint_every)
+    RUN/samples/*.png         sample grids / scatter plots
+    RUN/metrics.jsonl         logged training values
+    RUN/tb/                   TensorBoard events
+    RUN/eval.json             written by `gankit eval`
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import torch
+import yaml
+
+from gankit.config import RunConfig, resolve
+from gankit.data import DataSpec
+from gankit.errors import GankitError
+from gankit.registry import get_model
+from gankit.train.checkpoint import load_checkpoint
+
+CONFIG_FILE = "config.yaml"
+LATEST = Path("checkpoints") / "latest.pt"
+
+
+def new_run_dir(out: Optional[str], model: str, data: str) -> Path:
+    """The folder a new run writes to; an existing non-empty folder is refused."""
+    if out is None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = str(Path("runs") / f"{model}-{data.replace(':', '_').replace('/', '_')}-{stamp}")
+    path = Path(out)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise GankitError(f"{path} already exists and is not empty; choose another --out, "
+                          f"or continue it with 'gankit train --resume {path}'.")
+    return path
+
+
+def read_run_config(run_dir: Path) -> RunConfig:
+    """The validated config of an existing run; errors if ``run_dir`` is not a run."""
+    config_path = run_dir / CONFIG_FILE
+    if not run_dir.is_dir() or not config_path.is_file() or not (run_dir / LATEST).is_file():
+        raise GankitError(f"{run_dir} is not a gankit run directory (it needs {CONFIG_FILE} and {LATEST}).")
+    try:
+        tree = yaml.safe_load(config_path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise GankitError(f"{config_path} could not be read ({error}).") from None
+    if not isinstance(tree, dict) or "model" not in tree:
+        raise GankitError(f"{config_path} is not a gankit run config.")
+    return resolve(tree, get_model(tree["model"]).Options)
+
+
+def pick_device(choice: str) -> torch.device:
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise GankitError("--device cuda was asked for but no CUDA device is available.")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def load_model(run_dir: Path, device: str = "auto", use_ema: bool = True):
+    """(config, model in eval mode, step) from a run's latest checkpoint.
+
+    With ``use_ema`` the EMA weights, when the run kept them, replace the live ones.
+    """
+    config = read_run_config(run_dir)
+    state = load_checkpoint(run_dir / LATEST, config.model)
+    model = get_model(config.model)(config.options, DataSpec(**state["data_spec"]))
+    load_state(model, state["model"], run_dir)
+    if use_ema and state.get("ema"):
+        for name, averaged in state["ema"].items():
+            weights = {k[len("module."):]: v for k, v in averaged.items() if k.startswith("module.")}
+            load_state(getattr(model, name), weights, run_dir)
+    return config, model.to(pick_device(device)).eval(), int(state["step"])
+
+
+def load_state(module: torch.nn.Module, weights: dict, run_dir: Path) -> None:
+    try:
+        module.load_state_dict(weights)
+    except RuntimeError:
+        raise GankitError(f"the checkpoint in {run_dir} does not fit the networks its config describes.") from None

@@ -1,0 +1,227 @@
+"""The one training loop every model runs through.
+
+Per round, each player in turn takes ``player.steps`` optimizer steps, each
+on a fresh batch: forward and loss under the chosen precision, backward into
+that player's parameters only, step, then the model's ``after_step`` hook.
+After the round come EMA, logging, sample pictures and checkpoints.
+"""
+from __future__ import annotations
+
+import math
+import signal
+import time
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Optional
+
+import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from tqdm import tqdm
+
+from gankit.config import DEFAULT_STEPS, RunConfig
+from gankit.data import Dataset, load_dataset
+from gankit.errors import GankitError
+from gankit.metrics import evaluate
+from gankit.registry import get_model
+from gankit.train.checkpoint import save_checkpoint
+from gankit.train.logger import MetricsLogger
+from gankit.train.run import CONFIG_FILE, LATEST, pick_device
+from gankit.visual import save_samples
+
+GRID_SAMPLES = 64
+SCATTER_SAMPLES = 2500
+SAMPLE_SEED = 1234  # fixed noise, so successive sample pictures are comparable
+
+
+def load_training_data(config: RunConfig, split: str = "train") -> Dataset:
+    data = config.data
+    return load_dataset(data.name, data.root, split, data.image_size, data.channels, data.download)
+
+
+class Trainer:
+    def __init__(self, config: RunConfig, run_dir: Path, dataset: Optional[Dataset] = None):
+        self.config, self.run_dir = config, run_dir
+        train = config.train
+        self.device = pick_device(train.device)
+        self.dataset = dataset if dataset is not None else load_training_data(config)
+        torch.manual_seed(train.seed)
+        try:
+            self.model = get_model(config.model)(config.options, self.dataset.spec).to(self.device)
+        except ValueError as error:  # networks that cannot be built for this data
+            raise GankitError(f"{config.model} cannot be built for {self.dataset.spec.name}: {error}.") from None
+        self.channels_last = train.channels_last and self.dataset.spec.is_image
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.players = self.model.players()
+        self.optimizers = {p.name: p.optim.build(p.parameters()) for p in self.players}
+        self.emas = {}
+        if train.ema_decay > 0:
+            self.emas = {name: AveragedModel(getattr(self.model, name), multi_avg_fn=get_ema_multi_avg_fn(
+                train.ema_decay), use_buffers=True) for name in self.model.ema_modules}
+        self.batches = self.dataset.batches(train.batch_size, train.seed, self.device)
+        self.step = 0
+        self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
+        self._stop_requested = False
+
+    # --- state -----------------------------------------------------------------
+
+    def total_steps(self) -> int:
+        train = self.config.train
+        if train.steps is not None:
+            return train.steps
+        if train.epochs is not None:
+            batches_per_round = sum(p.steps for p in self.players)
+            batches_per_epoch = len(self.dataset) // train.batch_size
+            return max(1, math.ceil(train.epochs * batches_per_epoch / batches_per_round))
+        return DEFAULT_STEPS
+
+    def state_dict(self) -> dict:
+        rng = {"torch": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        spec = self.dataset.spec
+        return {
+            "model_name": self.config.model,
+            "data_spec": {"name": spec.name, "kind": spec.kind, "shape": list(spec.shape),
+                          "num_classes": spec.num_classes},
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "ema": {name: ema.state_dict() for name, ema in self.emas.items()},
+            "data": self.batches.state_dict(),
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        try:
+            self.model.load_state_dict(state["model"])
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(state["optimizers"][name])
+            for name, ema in self.emas.items():
+                ema.load_state_dict(state["ema"][name])
+            self.batches.load_state_dict(state["data"])
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise GankitError(f"the checkpoint does not match this run's model and settings ({error}).") from None
+        torch.set_rng_state(state["rng"]["torch"])
+        if "cuda" in state["rng"] and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        self.step = int(state["step"])
+
+    def save(self, periodic: bool = False) -> None:
+        state = self.state_dict()
+        save_checkpoint(state, self.run_dir / LATEST)
+        if periodic:
+            save_checkpoint(state, self.run_dir / "checkpoints" / f"step_{self.step:07d}.pt")
+
+    # --- one round -------------------------------------------------------------
+
+    def _next_batch(self):
+        batch = self.batches.next()
+        if self.channels_last:
+            batch.x = batch.x.contiguous(memory_format=torch.channels_last)
+        return batch
+
+    def train_round(self, logger: MetricsLogger) -> None:
+        for player in self.players:
+            optimizer = self.optimizers[player.name]
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            for _ in range(player.steps):
+                batch = self._next_batch()
+                with self.autocast:
+                    loss, logs = player.loss(batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward(inputs=params)  # gradients reach this player's parameters only
+                optimizer.step()
+                self.model.after_step(player.name)
+                logger.accumulate(player.name, logs)
+        for name, ema in self.emas.items():
+            ema.update_parameters(getattr(self.model, name))
+        self.step += 1
+
+    # --- pictures and evaluation -----------------------------------------------
+
+    @contextmanager
+    def ema_weights(self):
+        """Temporarily swap the EMA copies in for the live modules."""
+        live = {name: getattr(self.model, name) for name in self.emas}
+        for name, ema in self.emas.items():
+            setattr(self.model, name, ema.module)
+        try:
+            yield self.model
+        finally:
+            for name, module in live.items():
+                setattr(self.model, name, module)
+
+    def save_pictures(self, name: str) -> Path:
+        path = self.run_dir / "samples" / f"{name}.png"
+        path.parent.mkdir(exist_ok=True)
+        n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), self.ema_weights() as model:
+            torch.manual_seed(SAMPLE_SEED)
+            from gankit.metrics import generate
+
+            samples = generate(model, n)
+        save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}")
+        return path
+
+    def evaluate(self, n_samples: int) -> dict:
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), self.ema_weights() as model:
+            torch.manual_seed(SAMPLE_SEED)
+            return evaluate(model, self.dataset, n_samples)
+
+    # --- the loop --------------------------------------------------------------
+
+    @contextmanager
+    def _graceful_interrupt(self):
+        """First Ctrl-C finishes the current round and stops; a second one aborts at once."""
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+
+        try:
+            previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread: no handler, Ctrl-C behaves as usual
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    def fit(self, total_steps: Optional[int] = None, progress: bool = True) -> bool:
+        """Train up to ``total_steps`` rounds; returns False when stopped by Ctrl-C."""
+        total = total_steps or self.total_steps()
+        train = self.config.train
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.run_dir / CONFIG_FILE).exists():
+            self.config.save(self.run_dir / CONFIG_FILE)
+        logger = MetricsLogger(self.run_dir, resume_step=self.step)
+        self.model.train()
+        bar = tqdm(total=total, initial=self.step, desc=f"{self.config.model}/{self.dataset.spec.name}",
+                   unit="step", disable=not progress, dynamic_ncols=True, mininterval=1.0)
+        interval_start, interval_steps = time.perf_counter(), 0
+        try:
+            with self._graceful_interrupt():
+                while self.step < total and not self._stop_requested:
+                    self.train_round(logger)
+                    interval_steps += 1
+                    bar.update(1)
+                    if self.step % train.log_every == 0 or self.step == total:
+                        rate = interval_steps / (time.perf_counter() - interval_start)
+                        record = logger.flush(self.step, {"steps_per_sec": rate})
+                        bar.set_postfix({k.replace("/loss", ""): f"{v:.3g}" for k, v in record.items()
+                                         if k.endswith("/loss")})
+                        interval_start, interval_steps = time.perf_counter(), 0
+                    if self.step % train.sample_every == 0:
+                        self.save_pictures(f"step_{self.step:07d}")
+                    if self.step % train.checkpoint_every == 0 and self.step != total:
+                        self.save(periodic=True)
+        finally:
+            bar.close()
+            logger.close()
+        self.save(periodic=not self._stop_requested)
+        self.save_pictures("latest")
+        return not self._stop_requested
