@@ -100,8 +100,9 @@ class Trainer:
             for name, ema in self.emas.items():
                 ema.load_state_dict(state["ema"][name])
             self.batches.load_state_dict(state["data"])
-        except (KeyError, RuntimeError, ValueError) as error:
-            raise GankitError(f"the checkpoint does not match this run's model and settings ({error}).") from None
+        except (KeyError, RuntimeError, ValueError):
+            raise GankitError(f"the checkpoint in {self.run_dir} does not match the model and settings "
+                              f"in its config.yaml.") from None
         torch.set_rng_state(state["rng"]["torch"])
         if "cuda" in state["rng"] and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)

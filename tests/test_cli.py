@@ -1,0 +1,247 @@
+"""The command line end to end, and every bad-input case: one sentence on
+stderr, exit status 2, and no file of an existing run directory touched."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gankit.cli import main
+
+TINY = ["--set", "options.width=16", "--set", "options.z_dim=8", "--set", "train.log_every=5",
+        "--set", "train.sample_every=1000", "--set", "train.eval_samples=500", "-q"]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_one_sentence_error(code, err, fragment):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gankit: error: "), err
+    assert "Traceback" not in err
+    assert fragment in lines[0]
+
+
+@pytest.fixture(scope="module")
+def gan_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "gan"
+    assert main(["train", "gan", "--data", "ring8", "--steps", "10", "--out", str(run_dir), *TINY]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def dcgan_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "dcgan"
+    assert main(["train", "dcgan", "--data", "digits", "--steps", "4", "--out", str(run_dir), *TINY]) == 0
+    return run_dir
+
+
+# --- the happy paths -----------------------------------------------------------------
+
+def test_list_shows_models_and_datasets(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    assert "gan " in out and "dcgan" in out and "ring8" in out and "digits" in out
+
+
+def test_train_writes_a_complete_run(gan_run):
+    names = {p.name for p in gan_run.iterdir()}
+    assert {"config.yaml", "checkpoints", "samples", "metrics.jsonl", "tb", "eval.json"} <= names
+    assert (gan_run / "checkpoints" / "latest.pt").is_file()
+    assert any((gan_run / "tb").iterdir())
+    lines = (gan_run / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [5, 10]
+    assert {"D/loss", "G/loss", "steps_per_sec"} <= set(json.loads(lines[-1]))
+
+
+def test_eval_on_ring8_reports_mode_metrics_and_plots(capsys, gan_run):
+    code, out, _ = run(capsys, "eval", gan_run, "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["samples"] == 2500 and result["step"] == 10
+    metrics = result["metrics"]
+    assert metrics["modes_total"] == 8 and 0 <= metrics["modes_covered"] <= 8
+    assert 0.0 <= metrics["high_quality_pct"] <= 100.0
+    assert json.loads((gan_run / "eval.json").read_text())["metrics"] == metrics
+    assert (gan_run / "eval_samples.png").stat().st_size > 1000
+
+
+def test_sample_writes_a_png(capsys, dcgan_run, tmp_path):
+    out_file = tmp_path / "grid.png"
+    code, out, _ = run(capsys, "sample", dcgan_run, "-n", 16, "--out", out_file)
+    assert code == 0 and "wrote 16 samples" in out
+    with Image.open(out_file) as image:
+        assert image.size == (4 * 9 + 1, 4 * 9 + 1)  # 4x4 grid of 8x8 digits, 1-pixel padding
+
+
+def test_resume_continues_to_more_steps(capsys, tmp_path):
+    run_dir = tmp_path / "run"
+    assert main(["train", "gan", "--data", "ring8", "--steps", "6", "--out", str(run_dir), *TINY]) == 0
+    code, _, _ = run(capsys, "train", "--resume", run_dir, "--steps", 10, "-q")
+    assert code == 0
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [5, 6, 10]
+    assert "steps: 10" in (run_dir / "config.yaml").read_text()
+
+
+def test_console_script_exit_code(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "gankit.cli", "train", "no-such-model"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("gankit: error: unknown model 'no-such-model'")
+
+
+# --- bad input -----------------------------------------------------------------------
+
+def test_unknown_model(capsys):
+    assert_one_sentence_error(*run(capsys, "train", "dcgna")[::2], "did you mean 'dcgan'")
+
+
+def test_unknown_dataset(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "gan", "--data", "cifar", "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, "unknown dataset 'cifar'")
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("assignment,fragment", [
+    ("train.stepz=5", "unknown config key 'train.stepz' (did you mean 'train.steps'?)"),
+    ("options.lrr=0.1", "unknown config key 'options.lrr'"),
+    ("optim.lr=0.1", "unknown config key 'optim.lr'"),
+    ("train.batch_size=big", "config key 'train.batch_size' must be int"),
+    ("train.precision=fp16", "config key 'train.precision' must be 'fp32' or 'bf16'"),
+])
+def test_bad_config_keys(capsys, tmp_path, assignment, fragment):
+    code, _, err = run(capsys, "train", "gan", "--set", assignment, "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, fragment)
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_config_file(capsys, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("model: gan\ntrainer: {steps: 3}\n")
+    assert_one_sentence_error(*run(capsys, "train", "--config", config)[::2], "unknown config section(s) trainer")
+
+
+def test_data_root_without_dataset_while_offline(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "gan", "--data", "mnist", "--data-root", tmp_path / "empty",
+                       "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, "mnist was not found under")
+    assert not (tmp_path / "r").exists()
+
+
+def _write_pngs(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 255, (12, 10, 3), dtype=np.uint8)).save(folder / f"img{i}.png")
+
+
+def test_empty_image_folder(capsys, tmp_path):
+    (tmp_path / "imgs").mkdir()
+    code, _, err = run(capsys, "train", "gan", "--data", f"folder:{tmp_path / 'imgs'}", "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, "no readable images found")
+
+
+def test_image_folder_of_only_corrupt_files(capsys, tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    (folder / "broken.png").write_bytes(b"not a png at all")
+    with pytest.warns(UserWarning, match="skipping unreadable image"):
+        code, _, err = run(capsys, "train", "gan", "--data", f"folder:{folder}", "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, "no readable images found")
+    assert "1 unreadable" in err
+
+
+def test_partly_corrupt_image_folder_skips_bad_files(capsys, tmp_path):
+    folder = tmp_path / "imgs"
+    _write_pngs(folder, 40)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        code, _, err = run(capsys, "train", "gan", "--data", f"folder:{folder}", "--steps", 2,
+                           "--batch-size", 8, "--set", "data.image_size=8", "--out", tmp_path / "r", *TINY)
+    assert code == 0, err
+    with Image.open(tmp_path / "r" / "samples" / "latest.png") as image:
+        assert image.mode == "RGB"
+
+
+def test_out_dir_that_holds_a_run_is_refused(capsys, gan_run):
+    before = snapshot(gan_run)
+    code, _, err = run(capsys, "train", "gan", "--data", "ring8", "--steps", 2, "--out", gan_run)
+    assert_one_sentence_error(code, err, "already exists and is not empty")
+    assert snapshot(gan_run) == before
+
+
+def test_resume_into_a_directory_that_is_not_a_run(capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    before = snapshot(tmp_path)
+    code, _, err = run(capsys, "train", "--resume", tmp_path, "--steps", 5)
+    assert_one_sentence_error(code, err, "is not a gankit run directory")
+    assert snapshot(tmp_path) == before
+
+
+def _copy_run(run_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_checkpoint(capsys, gan_run, tmp_path, damage):
+    run_dir = _copy_run(gan_run, tmp_path)
+    latest = run_dir / "checkpoints" / "latest.pt"
+    data = latest.read_bytes()
+    latest.write_bytes({"truncate": data[: len(data) // 2], "garbage": b"\x00garbage" * 50, "empty": b""}[damage])
+    before = snapshot(run_dir)
+    for argv in (["train", "--resume", run_dir, "--steps", 20], ["sample", run_dir], ["eval", run_dir]):
+        code, _, err = run(capsys, *argv)
+        assert_one_sentence_error(code, err, "is damaged or not a gankit checkpoint")
+    assert snapshot(run_dir) == before
+
+
+def test_checkpoint_from_another_model(capsys, gan_run, dcgan_run, tmp_path):
+    run_dir = _copy_run(gan_run, tmp_path)
+    shutil.copy(dcgan_run / "checkpoints" / "latest.pt", run_dir / "checkpoints" / "latest.pt")
+    before = snapshot(run_dir)
+    for argv in (["train", "--resume", run_dir, "--steps", 20], ["sample", run_dir], ["eval", run_dir]):
+        code, _, err = run(capsys, *argv)
+        assert_one_sentence_error(code, err, "belongs to model 'dcgan', not 'gan'")
+    assert snapshot(run_dir) == before
+
+
+def test_checkpoint_with_other_network_shapes(capsys, gan_run, tmp_path):
+    run_dir = _copy_run(gan_run, tmp_path)
+    config = run_dir / "config.yaml"
+    config.write_text(config.read_text().replace("width: 16", "width: 32"))
+    before = snapshot(run_dir)
+    for argv in (["train", "--resume", run_dir, "--steps", 20], ["sample", run_dir]):
+        assert_one_sentence_error(*run(capsys, *argv)[::2], "does not")
+    assert snapshot(run_dir) == before
+
+
+def test_resume_with_finished_steps_is_refused(capsys, gan_run):
+    before = snapshot(gan_run)
+    code, _, err = run(capsys, "train", "--resume", gan_run, "--steps", 5)
+    assert_one_sentence_error(code, err, "already at step 10")
+    assert snapshot(gan_run) == before
+
+
+def test_dcgan_on_points_is_refused(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "dcgan", "--data", "ring8", "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, "dcgan cannot be built for ring8")
+    assert not (tmp_path / "r").exists()

@@ -1,0 +1,174 @@
+"""The trainer: rounds, resume, checkpoints, EMA, precision."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+import torch
+
+from gankit.config import resolve
+from gankit.errors import GankitError
+from gankit.registry import get_model
+from gankit.train.checkpoint import load_checkpoint, save_checkpoint
+from gankit.train.run import LATEST
+from gankit.train.trainer import Trainer
+
+
+def make_config(model="gan", data="ring8", steps=30, **train):
+    options = {"width": 16, "z_dim": 8} if model in ("gan", "dcgan") else {}
+    tree = {"model": model, "data": {"name": data},
+            "train": {"steps": steps, "batch_size": 32, "log_every": 5, "sample_every": 1000,
+                      "checkpoint_every": 1000, "eval_samples": 0, **train},
+            "options": options}
+    return resolve(tree, get_model(model).Options)
+
+
+def weights(trainer):
+    state = trainer.state_dict()
+    flat = {f"model.{k}": v for k, v in state["model"].items()}
+    for name, ema in state["ema"].items():
+        flat.update({f"ema.{name}.{k}": v for k, v in ema.items()})
+    for name, opt in state["optimizers"].items():
+        for pid, slots in opt["state"].items():
+            flat.update({f"opt.{name}.{pid}.{k}": v for k, v in slots.items()})
+    return flat
+
+
+def assert_identical(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), f"{key} differs"
+
+
+@pytest.mark.parametrize("model,data", [("gan", "ring8"), ("dcgan", "digits")])
+def test_resume_is_bit_identical(tmp_path, model, data):
+    config = make_config(model, data, steps=40, ema_decay=0.9)
+    straight = Trainer(config, tmp_path / "straight")
+    straight.fit(progress=False)
+
+    first = Trainer(make_config(model, data, steps=40, ema_decay=0.9), tmp_path / "split")
+    first.fit(total_steps=17, progress=False)
+    resumed = Trainer(make_config(model, data, steps=40, ema_decay=0.9), tmp_path / "split")
+    resumed.load_state_dict(load_checkpoint(tmp_path / "split" / LATEST, model))
+    assert resumed.step == 17
+    resumed.fit(progress=False)
+    assert resumed.step == straight.step == 40
+    assert_identical(weights(straight), weights(resumed))
+    # the metrics log has each logged step once
+    steps = [json.loads(line)["step"] for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 40
+
+
+def test_ctrl_c_saves_and_resume_matches(tmp_path, monkeypatch):
+    straight = Trainer(make_config(steps=30), tmp_path / "straight")
+    straight.fit(progress=False)
+
+    interrupted = Trainer(make_config(steps=30), tmp_path / "run")
+    original_round = interrupted.train_round
+
+    def round_then_interrupt(logger):
+        original_round(logger)
+        if interrupted.step == 12:
+            os.kill(os.getpid(), signal.SIGINT)  # handled: finish the round, save, stop
+
+    monkeypatch.setattr(interrupted, "train_round", round_then_interrupt)
+    assert interrupted.fit(progress=False) is False
+    state = load_checkpoint(tmp_path / "run" / LATEST, "gan")
+    assert state["step"] == 12
+
+    resumed = Trainer(make_config(steps=30), tmp_path / "run")
+    resumed.load_state_dict(state)
+    assert resumed.fit(progress=False) is True
+    assert_identical(weights(straight), weights(resumed))
+
+
+def test_n_critic_draws_fresh_batches_and_steps_each_player(tmp_path):
+    trainer = Trainer(make_config(), tmp_path / "run")
+    trainer.players[0].steps = 3  # D
+    drawn = []
+    original_next = trainer.batches.next
+    trainer.batches.next = lambda: drawn.append(original_next()) or drawn[-1]
+    counts = {"D": 0, "G": 0}
+    trainer.model.after_step = lambda name: counts.__setitem__(name, counts[name] + 1)
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+
+    class NullLogger:
+        def accumulate(self, *args):
+            pass
+
+    trainer.train_round(NullLogger())
+    assert counts == {"D": 3, "G": 1}
+    assert len(drawn) == 4
+    assert not any(torch.equal(drawn[0].x, other.x) for other in drawn[1:])
+    assert all(not torch.equal(before[k], v) for k, v in trainer.model.state_dict().items() if "weight" in k)
+
+
+def test_generator_step_leaves_discriminator_gradients_alone(tmp_path):
+    trainer = Trainer(make_config(), tmp_path / "run")
+    g_player = trainer.players[1]
+    d_before = [p.clone() for p in trainer.model.D.parameters()]
+    batch = trainer.batches.next()
+    loss, _ = g_player.loss(batch)
+    trainer.optimizers["G"].zero_grad()
+    loss.backward(inputs=g_player.parameters())
+    assert all(p.grad is None for p in trainer.model.D.parameters())
+    trainer.optimizers["G"].step()
+    assert all(torch.equal(a, b) for a, b in zip(d_before, trainer.model.D.parameters()))
+
+
+def test_ema_tracks_generator(tmp_path):
+    trainer = Trainer(make_config(steps=5, ema_decay=0.5), tmp_path / "run")
+    g0 = [p.detach().clone() for p in trainer.model.G.parameters()]
+    trainer.fit(progress=False)
+    ema = trainer.emas["G"].module
+    live = list(trainer.model.G.parameters())
+    # EMA lies strictly between the start and the live weights for at least some parameters
+    moved = [not torch.equal(e, l) for e, l in zip(ema.parameters(), live)]
+    assert any(moved)
+    for e, l, s in zip(ema.parameters(), live, g0):
+        assert (e - l).abs().max() <= (s - l).abs().max() + 1e-6
+
+
+def test_epochs_convert_to_rounds(tmp_path):
+    config = make_config("dcgan", "digits", steps=None, epochs=2.0)
+    trainer = Trainer(config, tmp_path / "run")
+    # 1797 digits // 32 = 56 batches per epoch; each round draws 2 (D, G)
+    assert trainer.total_steps() == 56
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_image_round_runs_in_each_precision(tmp_path, precision):
+    trainer = Trainer(make_config("dcgan", "digits", steps=2, precision=precision), tmp_path / "run")
+    trainer.fit(progress=False)
+    assert trainer.model.G.net[1].weight.is_contiguous(memory_format=torch.channels_last)
+    assert all(torch.isfinite(p).all() for p in trainer.model.parameters())
+    assert (tmp_path / "run" / "samples" / "latest.png").is_file()
+
+
+def test_atomic_save_keeps_old_checkpoint_when_writing_fails(tmp_path, monkeypatch):
+    path = tmp_path / "latest.pt"
+    save_checkpoint({"model_name": "gan", "step": 1}, path)
+    before = path.read_bytes()
+
+    def explode(obj, handle):
+        handle.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", explode)
+    with pytest.raises(OSError):
+        save_checkpoint({"model_name": "gan", "step": 2}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["latest.pt"]
+
+
+def test_load_checkpoint_rejects_pickled_code(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "gankit-checkpoint-1", "payload": Evil()}, path)
+    with pytest.raises(GankitError, match="damaged or not a gankit checkpoint"):
+        load_checkpoint(path)
