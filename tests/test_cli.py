@@ -87,7 +87,7 @@ def test_sample_writes_a_png(capsys, dcgan_run, tmp_path):
     code, out, _ = run(capsys, "sample", dcgan_run, "-n", 16, "--out", out_file)
     assert code == 0 and "wrote 16 samples" in out
     with Image.open(out_file) as image:
-        assert image.size == (4 * 9 + 1, 4 * 9 + 1)  # 4x4 grid of 8x8 digits, 1-pixel padding
+        assert image.size == (4 * 33 + 1, 4 * 33 + 1)  # 4x4 grid of 8x8 digits shown at 32x32, 1-pixel padding
 
 
 def test_resume_continues_to_more_steps(capsys, tmp_path):

@@ -8,10 +8,16 @@ import torch
 from torch import Tensor
 
 
+MIN_CELL = 32  # smaller images are enlarged (nearest neighbour) so a grid stays legible
+
+
 def save_image_grid(images: Tensor, path: Path, nrow: Optional[int] = None) -> None:
     from torchvision.utils import save_image
 
     nrow = nrow or max(1, int(len(images) ** 0.5))
+    scale = -(-MIN_CELL // images.shape[-1])
+    if scale > 1:
+        images = torch.nn.functional.interpolate(images.float(), scale_factor=scale, mode="nearest")
     save_image(images.float().cpu(), path, nrow=nrow, normalize=True, value_range=(-1, 1), padding=1)
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-import torchvision.transforms.v2.functional as TF
 from torch import Tensor
 
 from gankit.data.base import ImageDataset
@@ -25,6 +24,8 @@ def resize(images: Tensor, size: Optional[int]) -> Tensor:
     """Resize a uint8 (N, C, H, W) batch to size x size (antialiased); None keeps it."""
     if size is None or tuple(images.shape[-2:]) == (size, size):
         return images
+    import torchvision.transforms.v2.functional as TF
+
     return TF.resize(images, [size, size], antialias=True)
 
 
@@ -75,6 +76,7 @@ def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) 
 
     Unreadable files are skipped with a warning; an empty result is an error.
     """
+    import torchvision.transforms.v2.functional as TF
     from PIL import Image, UnidentifiedImageError
     from torchvision.datasets.folder import IMG_EXTENSIONS
 

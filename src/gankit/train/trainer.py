@@ -21,7 +21,7 @@ from tqdm import tqdm
 from gankit.config import DEFAULT_STEPS, RunConfig
 from gankit.data import Dataset, load_dataset
 from gankit.errors import GankitError
-from gankit.metrics import evaluate
+from gankit.metrics import evaluate, generate
 from gankit.registry import get_model
 from gankit.train.checkpoint import save_checkpoint
 from gankit.train.logger import MetricsLogger
@@ -153,24 +153,28 @@ class Trainer:
             for name, module in live.items():
                 setattr(self.model, name, module)
 
+    @contextmanager
+    def sampling_model(self):
+        """The model with EMA weights, under a fixed seed that leaves training's RNG untouched."""
+        devices = [self.device] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices), self.ema_weights() as model:
+            torch.manual_seed(SAMPLE_SEED)
+            yield model
+
     def save_pictures(self, name: str) -> Path:
         path = self.run_dir / "samples" / f"{name}.png"
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
-        devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), self.ema_weights() as model:
-            torch.manual_seed(SAMPLE_SEED)
-            from gankit.metrics import generate
-
+        with self.sampling_model() as model:
             samples = generate(model, n)
         save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}")
         return path
 
-    def evaluate(self, n_samples: int) -> dict:
-        devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), self.ema_weights() as model:
-            torch.manual_seed(SAMPLE_SEED)
-            return evaluate(model, self.dataset, n_samples)
+    def evaluate(self, n_samples: int, plot: Optional[Path] = None) -> dict:
+        """Metrics on ``n_samples`` samples (EMA weights when kept) against the test split."""
+        test = load_training_data(self.config, split="test")
+        with self.sampling_model() as model:
+            return evaluate(model, test, n_samples, plot=plot)
 
     # --- the loop --------------------------------------------------------------
 

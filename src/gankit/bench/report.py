@@ -1,0 +1,64 @@
+"""Results of a suite as results.json and a Markdown leaderboard (mean ± std over seeds)."""
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def summarise(results: list[dict]) -> list[dict]:
+    """One entry per (row, dataset): mean and sample std of every numeric metric over seeds."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for result in results:
+        groups[(result["row"], result["dataset"])].append(result)
+    summary = []
+    for (row, dataset), runs in groups.items():
+        metrics = {}
+        for key in runs[0]["metrics"]:
+            values = [r["metrics"][key] for r in runs if isinstance(r["metrics"].get(key), (int, float))]
+            if len(values) == len(runs):
+                metrics[key] = _mean_std([float(v) for v in values])
+            else:
+                metrics[key] = None  # undefined for at least one seed (e.g. reverse KL with no good sample)
+        summary.append({"row": row, "model": runs[0]["model"], "dataset": dataset, "seeds": len(runs),
+                        "steps": runs[0]["steps"], "metrics": metrics,
+                        "train_seconds": _mean_std([r["train_seconds"] for r in runs])})
+    return summary
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "n/a"
+    mean, std = value
+    digits = 1 if abs(mean) >= 10 else 2 if abs(mean) >= 1 else 3
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def markdown(summary: list[dict]) -> str:
+    lines = []
+    for dataset in dict.fromkeys(s["dataset"] for s in summary):
+        rows = [s for s in summary if s["dataset"] == dataset]
+        keys = [k for k in rows[0]["metrics"] if k != "modes_total"]
+        lines += [f"### {dataset}", "",
+                  "| row | model | seeds | steps | " + " | ".join(keys) + " | train s |",
+                  "|---" * (len(keys) + 5) + "|"]
+        for s in rows:
+            cells = [_cell(s["metrics"].get(k)) for k in keys]
+            lines.append(f"| {s['row']} | {s['model']} | {s['seeds']} | {s['steps']} | " + " | ".join(cells)
+                         + f" | {s['train_seconds'][0]:.0f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_reports(suite: dict, results: list[dict], out: Path, wall_seconds: float) -> None:
+    summary = summarise(results)
+    (out / "results.json").write_text(json.dumps(
+        {"description": suite.get("description", ""), "wall_seconds_last_invocation": round(wall_seconds, 1),
+         "summary": summary, "runs": results}, indent=2) + "\n")
+    header = f"{suite.get('description', '')}\n\nMean ± std over seeds.\n\n"
+    (out / "leaderboard.md").write_text(header + markdown(summary))

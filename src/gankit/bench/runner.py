@@ -1,0 +1,160 @@
+"""Suite loading, the per-run worker, and the parallel driver."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from tqdm import tqdm
+
+from gankit.errors import GankitError
+
+SUITES_DIR = Path(__file__).parent / "suites"
+SUITE_KEYS = {"description", "datasets", "seeds", "train", "data", "eval_samples", "models"}
+ROW_KEYS = {"model", "options", "train", "data"}
+RESULT = "result.json"
+
+
+@dataclass
+class RunSpec:
+    """One training run of a suite: a row of the table on one dataset with one seed."""
+
+    row: str
+    dataset: str
+    seed: int
+    tree: dict  # config tree {model, data, train, options}
+    eval_samples: Optional[int]
+    run_dir: Path = field(default=Path())
+
+    def to_json(self) -> str:
+        return json.dumps({"row": self.row, "dataset": self.dataset, "seed": self.seed, "tree": self.tree,
+                           "eval_samples": self.eval_samples, "run_dir": str(self.run_dir)})
+
+
+def suite_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    packaged = SUITES_DIR / f"{name_or_path}.yaml"
+    if not packaged.is_file():
+        names = ", ".join(sorted(p.stem for p in SUITES_DIR.glob("*.yaml")))
+        raise GankitError(f"unknown suite '{name_or_path}'; packaged suites: {names}, or give a YAML path.")
+    return packaged
+
+
+def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
+    """Read a suite and expand it into run specs, checking every config up front."""
+    from gankit.config import resolve
+    from gankit.registry import get_model
+
+    path = suite_path(name_or_path)
+    try:
+        suite = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise GankitError(f"suite {path} could not be read ({error}).") from None
+    if not isinstance(suite, dict) or not suite.get("models") or not suite.get("datasets"):
+        raise GankitError(f"suite {path} needs 'datasets' and 'models'.")
+    unknown = set(suite) - SUITE_KEYS
+    if unknown:
+        raise GankitError(f"unknown suite key(s) {', '.join(sorted(unknown))} in {path}.")
+    specs = []
+    for row, entry in suite["models"].items():
+        entry = entry or {}
+        if set(entry) - ROW_KEYS:
+            raise GankitError(f"unknown key(s) {', '.join(sorted(set(entry) - ROW_KEYS))} in suite row '{row}'.")
+        for dataset in suite["datasets"]:
+            for seed in suite.get("seeds", [0]):
+                tree = {"model": entry.get("model", row),
+                        "data": {**(suite.get("data") or {}), **(entry.get("data") or {}), "name": dataset},
+                        "train": {**(suite.get("train") or {}), **(entry.get("train") or {}), "seed": seed,
+                                  "eval_samples": 0},
+                        "options": dict(entry.get("options") or {})}
+                resolve(tree, get_model(tree["model"]).Options)  # fail now, not an hour in
+                run_dir = out / "runs" / row / dataset / f"seed{seed}"
+                specs.append(RunSpec(row, dataset, seed, tree, suite.get("eval_samples"), run_dir))
+    return suite, specs
+
+
+def run_one(spec: RunSpec) -> dict:
+    """Train (or resume) one run, evaluate it, and write its result.json."""
+    from gankit.config import resolve
+    from gankit.metrics import DEFAULT_EVAL_SAMPLES
+    from gankit.registry import get_model
+    from gankit.train.checkpoint import load_checkpoint
+    from gankit.train.run import LATEST
+    from gankit.train.trainer import Trainer
+
+    config = resolve(spec.tree, get_model(spec.tree["model"]).Options)
+    if spec.run_dir.exists() and not (spec.run_dir / LATEST).exists():
+        shutil.rmtree(spec.run_dir)  # started but never checkpointed: nothing worth keeping
+    trainer = Trainer(config, spec.run_dir)
+    seconds_before = 0.0
+    if (spec.run_dir / LATEST).exists():
+        trainer.load_state_dict(load_checkpoint(spec.run_dir / LATEST, config.model))
+        partial = spec.run_dir / "train_seconds.json"
+        seconds_before = json.loads(partial.read_text())["seconds"] if partial.exists() else 0.0
+    start = time.perf_counter()
+    trainer.fit(progress=False)
+    train_seconds = seconds_before + time.perf_counter() - start
+    (spec.run_dir / "train_seconds.json").write_text(json.dumps({"seconds": train_seconds}))
+    n = spec.eval_samples or DEFAULT_EVAL_SAMPLES[trainer.dataset.spec.kind]
+    start = time.perf_counter()
+    metrics = trainer.evaluate(n, plot=spec.run_dir / "eval_samples.png")
+    result = {"row": spec.row, "model": config.model, "dataset": spec.dataset, "seed": spec.seed,
+              "steps": trainer.step, "eval_samples": n, "metrics": metrics,
+              "train_seconds": round(train_seconds, 2), "eval_seconds": round(time.perf_counter() - start, 2)}
+    (spec.run_dir / RESULT).write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def _run_in_subprocess(spec: RunSpec, threads: int) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    spec.run_dir.mkdir(parents=True, exist_ok=True)
+    log = spec.run_dir / "bench.log"
+    with log.open("a") as handle:
+        code = subprocess.call([sys.executable, "-m", "gankit.bench.worker", spec.to_json()],
+                               stdout=handle, stderr=subprocess.STDOUT, env=env)
+    if code != 0:
+        raise GankitError(f"run {spec.row}/{spec.dataset}/seed{spec.seed} failed (exit {code}); see {log}.")
+    return json.loads((spec.run_dir / RESULT).read_text())
+
+
+def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int] = None,
+              only: Optional[list[str]] = None) -> list[dict]:
+    """Run every unfinished run of a suite, ``jobs`` at a time, then write the tables."""
+    from gankit.bench.report import write_reports
+
+    suite, specs = load_suite(name_or_path, out)
+    if only:
+        specs = [s for s in specs if s.row in only]
+        if not specs:
+            raise GankitError(f"no suite row is named {', '.join(only)}.")
+    threads = threads or max(1, (os.cpu_count() or 1) // jobs)
+    done = [s for s in specs if (s.run_dir / RESULT).exists()]
+    todo = [s for s in specs if s not in done]
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"{len(specs)} runs, {len(done)} already finished; running {len(todo)} with {jobs} job(s) x "
+          f"{threads} thread(s); results in {out}", flush=True)
+    start = time.perf_counter()
+    with tqdm(total=len(specs), initial=len(done), unit="run", desc="bench") as bar, \
+            ThreadPoolExecutor(max_workers=jobs) as pool:
+        failures = []
+        for future in as_completed([pool.submit(_run_in_subprocess, s, threads) for s in todo]):
+            try:
+                future.result()
+            except GankitError as error:
+                failures.append(str(error))
+            bar.update(1)
+    results = [json.loads((s.run_dir / RESULT).read_text()) for s in specs if (s.run_dir / RESULT).exists()]
+    write_reports(suite, results, out, wall_seconds=time.perf_counter() - start)
+    if failures:
+        raise GankitError(f"{len(failures)} run(s) failed, the first: {failures[0]}")
+    return results

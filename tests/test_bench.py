@@ -1,0 +1,66 @@
+"""The benchmark runner: suites expand into runs, finished runs are kept, tables are written."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gankit.bench import load_suite, run_suite
+from gankit.bench.report import markdown, summarise
+from gankit.errors import GankitError
+
+SUITE = """
+description: runner test
+datasets: [ring8]
+seeds: [0, 1]
+train: {steps: 6, batch_size: 32, log_every: 3}
+eval_samples: 300
+models:
+  small: {model: gan, options: {width: 8, z_dim: 4}}
+"""
+
+
+def test_suite_expands_and_validates(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SUITE)
+    suite, specs = load_suite(str(path), tmp_path / "out")
+    assert [(s.row, s.dataset, s.seed) for s in specs] == [("small", "ring8", 0), ("small", "ring8", 1)]
+    assert specs[1].tree["train"]["seed"] == 1 and specs[1].tree["options"]["width"] == 8
+    path.write_text(SUITE.replace("width: 8", "widht: 8"))
+    with pytest.raises(GankitError, match="options.widht"):
+        load_suite(str(path), tmp_path / "out")
+
+
+def test_unknown_packaged_suite():
+    with pytest.raises(GankitError, match="unknown suite 'nope'"):
+        load_suite("nope", None)
+
+
+def test_half_finished_suite_resumes_without_redoing_finished_runs(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SUITE)
+    out = tmp_path / "out"
+    first = run_suite(str(path), out, jobs=2, threads=1)
+    assert len(first) == 2
+    kept = out / "runs" / "small" / "ring8" / "seed0" / "result.json"
+    redo = out / "runs" / "small" / "ring8" / "seed1" / "result.json"
+    kept_mtime = kept.stat().st_mtime_ns
+    redo.unlink()
+    second = run_suite(str(path), out, jobs=1, threads=1)
+    assert kept.stat().st_mtime_ns == kept_mtime
+    assert redo.exists()
+    assert {r["seed"] for r in second} == {0, 1}
+    table = (out / "leaderboard.md").read_text()
+    assert "| small | gan | 2 | 6 |" in table
+    results = json.loads((out / "results.json").read_text())
+    assert results["summary"][0]["seeds"] == 2
+
+
+def test_summary_mean_and_sample_std():
+    results = [{"row": "r", "model": "m", "dataset": "d", "steps": 1, "train_seconds": t,
+                "metrics": {"a": a, "kl": kl}} for a, t, kl in [(1.0, 10, 0.5), (3.0, 20, None)]]
+    (entry,) = summarise(results)
+    assert entry["metrics"]["a"] == (2.0, pytest.approx(2 ** 0.5))
+    assert entry["metrics"]["kl"] is None
+    assert entry["train_seconds"] == (15.0, pytest.approx(50 ** 0.5))
+    assert "| r | m | 2 | 1 | 2.00 ± 1.41 | n/a | 15 |" in markdown([entry])
