@@ -28,6 +28,10 @@ class DataConfig:
     channels: Optional[int] = None  # image folders only: 1 or 3 (default 3)
     download: bool = True  # let torchvision download MNIST / Fashion-MNIST when they are absent
 
+    def validate(self) -> None:
+        if self.image_size is not None and self.image_size < 1:
+            raise GankitError(f"data.image_size must be positive, not {self.image_size}.")
+
 
 @dataclass
 class TrainConfig:
@@ -43,6 +47,23 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 1000
     eval_samples: int = 2000  # samples for the evaluation printed at the end of training; 0 skips it
+
+    def validate(self) -> None:
+        positive = {"batch_size": self.batch_size, "log_every": self.log_every,
+                    "sample_every": self.sample_every, "checkpoint_every": self.checkpoint_every}
+        if self.steps is not None:
+            positive["steps"] = self.steps
+        for key, value in positive.items():
+            if value < 1:
+                raise GankitError(f"train.{key} must be at least 1, not {value}.")
+        if self.epochs is not None and self.epochs <= 0:
+            raise GankitError(f"train.epochs must be positive, not {self.epochs}.")
+        if self.steps is not None and self.epochs is not None:
+            raise GankitError("give train.steps or train.epochs, not both.")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise GankitError(f"train.ema_decay must lie in [0, 1), not {self.ema_decay}.")
+        if self.eval_samples < 0:
+            raise GankitError(f"train.eval_samples must be 0 or more, not {self.eval_samples}.")
 
 
 DEFAULT_STEPS = 5000
@@ -107,6 +128,11 @@ def coerce(value: Any, tp: Any, key: str) -> Any:
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads '1e-4' (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
     elif tp is int:
         if isinstance(value, int) and not isinstance(value, bool):
             return value

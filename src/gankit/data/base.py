@@ -7,6 +7,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from gankit.errors import GankitError
+
 
 @dataclass(frozen=True)
 class DataSpec:
@@ -71,7 +73,7 @@ class ImageBatches:
 
     def __init__(self, dataset: ImageDataset, batch_size: int, seed: int, device: torch.device):
         if batch_size > len(dataset):
-            raise ValueError(f"batch size {batch_size} exceeds the dataset's {len(dataset)} images")
+            raise GankitError(f"the batch size {batch_size} exceeds the {len(dataset)} images of {dataset.spec.name}.")
         self.images = dataset.images.to(device)
         self.labels = None if dataset.labels is None else dataset.labels.to(device)
         self.batch_size = batch_size
