@@ -25,6 +25,11 @@ def make_config(model="gan", data="ring8", steps=30, **train):
     return resolve(tree, get_model(model).Options)
 
 
+class NullLogger:
+    def accumulate(self, *args):
+        pass
+
+
 def weights(trainer):
     state = trainer.state_dict()
     flat = {f"model.{k}": v for k, v in state["model"].items()}
@@ -94,10 +99,6 @@ def test_n_critic_draws_fresh_batches_and_steps_each_player(tmp_path):
     trainer.model.after_step = lambda name: counts.__setitem__(name, counts[name] + 1)
     before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
 
-    class NullLogger:
-        def accumulate(self, *args):
-            pass
-
     trainer.train_round(NullLogger())
     assert counts == {"D": 3, "G": 1}
     assert len(drawn) == 4
@@ -116,6 +117,28 @@ def test_generator_step_leaves_discriminator_gradients_alone(tmp_path):
     assert all(p.grad is None for p in trainer.model.D.parameters())
     trainer.optimizers["G"].step()
     assert all(torch.equal(a, b) for a, b in zip(d_before, trainer.model.D.parameters()))
+
+
+def test_linear_lr_decay_runs(tmp_path):
+    trainer = Trainer(make_config(steps=10, lr_decay="linear", lr_decay_start=0.6), tmp_path / "run")
+    seen = []
+    for _ in range(10):
+        trainer.train_round(NullLogger())
+        seen.append(trainer.optimizers["G"].param_groups[0]["lr"] / 2e-4)
+    # rounds 0-5 at full rate, then (10 - step) / 4 for steps 6..9
+    assert seen == pytest.approx([1, 1, 1, 1, 1, 1, 1.0, 0.75, 0.5, 0.25])
+    assert trainer.optimizers["D"].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.25)
+
+
+def test_resume_is_bit_identical_with_lr_decay(tmp_path):
+    straight = Trainer(make_config(steps=20, lr_decay="linear"), tmp_path / "a")
+    straight.fit(progress=False)
+    first = Trainer(make_config(steps=20, lr_decay="linear"), tmp_path / "b")
+    first.fit(total_steps=13, progress=False)
+    resumed = Trainer(make_config(steps=20, lr_decay="linear"), tmp_path / "b")
+    resumed.load_state_dict(load_checkpoint(tmp_path / "b" / LATEST, "gan"))
+    resumed.fit(progress=False)
+    assert_identical(weights(straight), weights(resumed))
 
 
 def test_ema_tracks_generator(tmp_path):

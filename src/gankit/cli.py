@@ -114,7 +114,7 @@ def _resume(args) -> int:
         if args.steps <= trainer.step:
             raise GankitError(f"{run_dir} is already at step {trainer.step}; ask for more with --steps N > "
                               f"{trainer.step}.")
-        config.train.steps = args.steps
+        config.train.steps, config.train.epochs = args.steps, None
         config.save(run_dir / CONFIG_FILE)
     elif trainer.step >= trainer.total_steps():
         raise GankitError(f"{run_dir} has finished its {trainer.step} steps; ask for more with --steps N.")
@@ -168,6 +168,38 @@ def _cmd_eval(args) -> int:
     return 0
 
 
+def _cmd_bench(args) -> int:
+    from gankit.bench import run_suite
+    from gankit.bench.runner import suite_path
+
+    if args.jobs < 1 or (args.threads is not None and args.threads < 1):
+        raise GankitError("--jobs and --threads must be at least 1.")
+    out = Path(args.out) if args.out else Path("bench") / suite_path(args.suite).stem
+    run_suite(args.suite, out, jobs=args.jobs, threads=args.threads, only=args.only)
+    print((out / "leaderboard.md").read_text())
+    return 0
+
+
+def _cmd_classifier(args) -> int:
+    import dataclasses
+
+    from gankit.classifier import DEFAULTS, save_classifier, train_classifier, write_record
+
+    if args.data not in DEFAULTS:
+        raise GankitError(f"classifiers can be trained on {', '.join(DEFAULTS)}, not '{args.data}'.")
+    overrides = {key: value for key, value in (("seed", args.seed), ("epochs", args.epochs)) if value is not None}
+    settings = dataclasses.replace(DEFAULTS[args.data], **overrides)
+    out = Path(args.out or f"{args.data}_classifier.safetensors")
+    net, record = train_classifier(args.data, args.data_root, settings)
+    save_classifier(net, out, args.data)
+    command = " ".join(["gankit classifier train --data", args.data]
+                       + [f"--{flag.replace('_', '-')} {getattr(args, flag)}"
+                          for flag in ("data_root", "seed", "epochs", "out") if getattr(args, flag) is not None])
+    record_path = write_record(record, out, command)
+    print(f"test accuracy {record['test_accuracy']:.4f}; wrote {out} and {record_path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gankit", description="Train, sample and evaluate classic GANs.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -209,6 +241,24 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ev.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
     ev.set_defaults(func=_cmd_eval)
+
+    bench = sub.add_parser("bench", help="run a benchmark suite (models x datasets x seeds) and tabulate it")
+    bench.add_argument("suite", help="a packaged suite name (e.g. toy2d) or a suite YAML file")
+    bench.add_argument("--out", help="results folder (default bench/SUITE); finished runs there are kept")
+    bench.add_argument("--jobs", type=int, default=1, help="runs in parallel (default 1)")
+    bench.add_argument("--threads", type=int, help="torch threads per run (default: cores / jobs)")
+    bench.add_argument("--only", nargs="+", metavar="ROW", help="run only these rows of the suite")
+    bench.set_defaults(func=_cmd_bench)
+
+    classifier = sub.add_parser("classifier", help="the feature classifiers the image metrics use")
+    classifier_sub = classifier.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ctrain = classifier_sub.add_parser("train", help="train a classifier (deterministic given --seed)")
+    ctrain.add_argument("--data", required=True, help="digits, mnist or fashion-mnist")
+    ctrain.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
+    ctrain.add_argument("--out", metavar="FILE.safetensors", help="default DATA_classifier.safetensors here")
+    ctrain.add_argument("--seed", type=int, help="default 0")
+    ctrain.add_argument("--epochs", type=int, help="default: the setting the shipped weights used")
+    ctrain.set_defaults(func=_cmd_classifier)
     return parser
 
 

@@ -43,6 +43,8 @@ class TrainConfig:
     precision: Literal["fp32", "bf16"] = "fp32"
     channels_last: bool = True  # NHWC memory layout for image models (fast with bf16)
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of G's weights
+    lr_decay: Literal["none", "linear"] = "none"  # linear: every learning rate falls linearly to 0 ...
+    lr_decay_start: float = 0.5  # ... starting at this fraction of the run's total steps
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 1000
@@ -60,6 +62,8 @@ class TrainConfig:
             raise GankitError(f"train.epochs must be positive, not {self.epochs}.")
         if self.steps is not None and self.epochs is not None:
             raise GankitError("give train.steps or train.epochs, not both.")
+        if not 0.0 <= self.lr_decay_start < 1.0:
+            raise GankitError(f"train.lr_decay_start must lie in [0, 1), not {self.lr_decay_start}.")
         if not 0.0 <= self.ema_decay < 1.0:
             raise GankitError(f"train.ema_decay must lie in [0, 1), not {self.ema_decay}.")
         if self.eval_samples < 0:

@@ -9,23 +9,20 @@ script uses Upsample+Conv, dropout and BatchNorm after the activation instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
-
 from gankit.models.gan import GAN, GANOptions
+from gankit.models.unconditional import Nets
 from gankit.registry import register
 
 
 @dataclass
 class DCGANOptions(GANOptions):
     z_dim: int = 100
-    nets: Literal["auto", "mlp", "dcgan"] = "dcgan"
-    width: int = 64
+    nets: Nets = "dcgan"
 
 
 @register
 class DCGAN(GAN):
     name = "dcgan"
-    family = "unconditional"
     summary = "GAN objective on the paper's convolutional G and D"
     paper = "Radford et al. 2016, Unsupervised Representation Learning with Deep Convolutional GANs"
     Options = DCGANOptions

@@ -53,7 +53,9 @@ class Trainer:
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.players = self.model.players()
-        self.optimizers = {p.name: p.optim.build(p.parameters()) for p in self.players}
+        self.player_params = {p.name: p.parameters() for p in self.players}
+        self.optimizers = {p.name: p.optim.build(self.player_params[p.name]) for p in self.players}
+        self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.optimizers.items()}
         self.emas = {}
         if train.ema_decay > 0:
             self.emas = {name: AveragedModel(getattr(self.model, name), multi_avg_fn=get_ema_multi_avg_fn(
@@ -74,6 +76,16 @@ class Trainer:
             batches_per_epoch = len(self.dataset) // train.batch_size
             return max(1, math.ceil(train.epochs * batches_per_epoch / batches_per_round))
         return DEFAULT_STEPS
+
+    def lr_factor(self) -> float:
+        """The learning-rate multiplier for the coming round (a function of the step alone, so
+        resuming needs no scheduler state)."""
+        train = self.config.train
+        if train.lr_decay == "none":
+            return 1.0
+        total = self.total_steps()
+        start = int(train.lr_decay_start * total)
+        return 1.0 if self.step < start else max(0.0, (total - self.step) / (total - start))
 
     def state_dict(self) -> dict:
         rng = {"torch": torch.get_rng_state()}
@@ -123,9 +135,12 @@ class Trainer:
         return batch
 
     def train_round(self, logger: MetricsLogger) -> None:
+        factor = self.lr_factor()
+        for name, optimizer in self.optimizers.items():
+            for group, base in zip(optimizer.param_groups, self.base_lrs[name]):
+                group["lr"] = base * factor
         for player in self.players:
-            optimizer = self.optimizers[player.name]
-            params = [p for group in optimizer.param_groups for p in group["params"]]
+            optimizer, params = self.optimizers[player.name], self.player_params[player.name]
             for _ in range(player.steps):
                 batch = self._next_batch()
                 with self.autocast:

@@ -1,0 +1,1 @@
+"""The trainer, checkpoints, run directories and training logs."""
