@@ -7,10 +7,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from gankit.classifier import (CLASSIFIER_DATASETS, DEFAULTS, accuracy, augment, classifier_data,
+from gankit.classifier import (CLASSIFIER_DATASETS, DEFAULTS, accuracy, augment, classifier_data, fuse_batchnorm,
                                load_classifier, train_classifier, weights_path)
 from gankit.cli import main
-from gankit.data import ImageDataset, load_dataset
+from gankit.data import load_dataset
 from gankit.errors import GankitError
 
 TARGETS = {"digits": 0.97, "mnist": 0.993, "fashion-mnist": 0.915}
@@ -35,8 +35,7 @@ def test_recorded_accuracy_reproduces(dataset, shared_data):
 
 def test_mnist_classifier_accepts_32x32(shared_data):
     test = load_dataset("mnist", str(shared_data), "test", image_size=32, download=False)
-    subset = ImageDataset("mnist", test.images[:3000], test.labels[:3000], 10)
-    assert accuracy(load_classifier("mnist"), subset) > 0.99
+    assert accuracy(load_classifier("mnist"), test) > 0.99
 
 
 def test_unknown_classifier_is_a_clear_error():
@@ -83,3 +82,13 @@ def test_cli_trains_and_records(tmp_path, capsys):
     assert load_classifier("digits", out).input_size == 8
     assert main(["classifier", "train", "--data", "cifar10", "--out", str(out)]) == 2
     assert "cifar10" in capsys.readouterr().err
+
+
+def test_fused_batchnorm_gives_the_same_outputs():
+    net = load_classifier("mnist")
+    x = torch.rand(64, 1, 32, 32) * 2 - 1
+    fused = fuse_batchnorm(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fused.modules())
+    with torch.no_grad():
+        assert torch.allclose(fused(x), net(x), atol=1e-4)
+        assert torch.allclose(fused.features(x), net.features(x), atol=1e-4)

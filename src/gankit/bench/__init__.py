@@ -8,6 +8,7 @@ A suite is a YAML file (packaged ones live in ``gankit/bench/suites``)::
     train: {steps: 5000, batch_size: 256}   # TrainConfig keys shared by every run
     data: {}                                # DataConfig keys shared by every run
     eval_samples: 2500                      # default: 2,500 for 2-D data, 10,000 for images
+    reference: true                         # images: also score real training images against the test split
     models:                                 # row name -> model (defaults to the row name) and overrides
       gan: {}
       best: {model: wgan-gp, options: {pack: 4}, train: {steps: 8000}}

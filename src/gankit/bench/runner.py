@@ -18,7 +18,8 @@ from tqdm import tqdm
 from gankit.errors import GankitError
 
 SUITES_DIR = Path(__file__).parent / "suites"
-SUITE_KEYS = {"description", "datasets", "seeds", "train", "data", "eval_samples", "models"}
+SUITE_KEYS = {"description", "datasets", "seeds", "train", "data", "eval_samples", "models", "reference"}
+REFERENCE_ROW = "train split (reference)"
 ROW_KEYS = {"model", "options", "train", "data"}
 RESULT = "result.json"
 
@@ -115,6 +116,35 @@ def run_one(spec: RunSpec) -> dict:
     return result
 
 
+def run_reference(suite: dict, dataset: str, out: Path) -> dict:
+    """Score real training images against the test split: the floor every model is measured from."""
+    import torch
+
+    from gankit.data import load_dataset, uint8_to_float
+    from gankit.metrics import DEFAULT_EVAL_SAMPLES
+    from gankit.metrics.images import image_metrics
+
+    folder = out / "runs" / "reference" / dataset
+    if (folder / RESULT).exists():
+        return json.loads((folder / RESULT).read_text())
+    data = suite.get("data") or {}
+
+    def load(split):
+        return load_dataset(dataset, data.get("root"), split, data.get("image_size"), data.get("channels"),
+                            data.get("download", True))
+
+    train, test = load("train"), load("test")
+    n = min(suite.get("eval_samples") or DEFAULT_EVAL_SAMPLES["image"], len(train))
+    start = time.perf_counter()
+    pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:n]
+    metrics = image_metrics(None, uint8_to_float(train.images[pick]), test)
+    result = {"row": REFERENCE_ROW, "model": "-", "dataset": dataset, "seed": 0, "steps": 0, "eval_samples": n,
+              "metrics": metrics, "train_seconds": 0.0, "eval_seconds": round(time.perf_counter() - start, 2)}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RESULT).write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
 def _run_in_subprocess(spec: RunSpec, threads: int) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     spec.run_dir.mkdir(parents=True, exist_ok=True)
@@ -153,7 +183,8 @@ def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int
             except GankitError as error:
                 failures.append(str(error))
             bar.update(1)
-    results = [json.loads((s.run_dir / RESULT).read_text()) for s in specs if (s.run_dir / RESULT).exists()]
+    results = [run_reference(suite, dataset, out) for dataset in suite["datasets"]] if suite.get("reference") else []
+    results += [json.loads((s.run_dir / RESULT).read_text()) for s in specs if (s.run_dir / RESULT).exists()]
     write_reports(suite, results, out, wall_seconds=time.perf_counter() - start)
     if failures:
         raise GankitError(f"{len(failures)} run(s) failed, the first: {failures[0]}")

@@ -15,7 +15,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from gankit.classifier import load_classifier
+from gankit.classifier import fuse_batchnorm, load_classifier
 from gankit.data import ImageDataset, uint8_to_float
 from gankit.metrics.features import classify, inception_fid, inception_weights
 
@@ -162,7 +162,7 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset) -> dict:
         return metrics
     if samples.shape[1] != dataset.spec.shape[0] or (name != "stacked-mnist" and samples.shape[1] != 1):
         raise ValueError(f"samples have {samples.shape[1]} channels; {name} images have {dataset.spec.shape[0]}")
-    net = load_classifier(CLASSIFIER_FOR[name])
+    net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[name]))
     real_features, _ = _channel_outputs(net, real)
     fake_features, fake_logits = _channel_outputs(net, samples)
     metrics["fid"] = fid(real_features, fake_features)
