@@ -64,3 +64,14 @@ def test_summary_mean_and_sample_std():
     assert entry["metrics"]["kl"] is None
     assert entry["train_seconds"] == (15.0, pytest.approx(50 ** 0.5))
     assert "| r | m | 2 | 1 | 2.00 ± 1.41 | n/a | 15 |" in markdown([entry])
+
+
+def test_reference_row_scores_real_images(tmp_path):
+    from gankit.bench.runner import REFERENCE_ROW, run_reference
+
+    result = run_reference({"eval_samples": 600}, "digits", tmp_path)
+    assert result["row"] == REFERENCE_ROW and result["eval_samples"] == 600
+    # real digits against the digits set: near-perfect fidelity and diversity
+    assert result["metrics"]["precision"] > 0.8 and result["metrics"]["coverage"] > 0.8
+    assert result["metrics"]["fid"] < 1.0
+    assert run_reference({"eval_samples": 600}, "digits", tmp_path) == result  # kept, not recomputed
