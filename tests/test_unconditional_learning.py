@@ -20,7 +20,12 @@ MODELS = sorted(name for name, cls in all_models().items() if cls.family == "unc
 ROUNDS = {"wgan": 300, "wgan-gp": 200, "wgan-div": 300}  # rounds with 5 critic steps each
 # Paper settings tuned for 100k-step image runs that are too slow to show in a few hundred steps:
 # RMSprop 5e-5 under weight clipping, and BEGAN's controller gain lambda_k = 0.001.
-OPTIONS = {"wgan": {"lr": 5e-4}, "began": {"lambda_k": 0.01}}
+# DRAGAN's paper penalty asks for ||grad D|| = k = 1 around the real data, so G is never at rest on the
+# data: on ring8 its samples swing out to 8-15 units by round 200 and end 0.7-0.9 from the modes at
+# round 800 for seeds 0-2 (also with lr 1e-4/betas (0.5, 0.9), n_critic 5, noise_scale 2 or 5, gp_weight 1,
+# symmetric perturbations or a linear LR decay). The zero-centred penalty (k = 0) converges steadily
+# (0.86-0.91 -> 0.24-0.28 for seeds 0-2), so the test checks DRAGAN's penalty machinery with k = 0.
+OPTIONS = {"wgan": {"lr": 5e-4}, "began": {"lambda_k": 0.01}, "dragan": {"gp_center": 0.0}}
 
 
 def median_distance_to_nearest_mode(model, modes) -> float:
@@ -28,10 +33,7 @@ def median_distance_to_nearest_mode(model, modes) -> float:
     return torch.cdist(generate(model, 1000), modes).min(dim=1).values.median().item()
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
-    reason="DRAGAN at the paper's settings (penalty weight 10, one-sided perturbations of 0.5 std) oscillates "
-           "on ring8 in short runs, its samples swinging up to several units away", strict=False))
-    if name == "dragan" else name for name in MODELS])
+@pytest.mark.parametrize("name", MODELS)
 def test_learns_ring8(name, tmp_path):
     tree = {"model": name, "data": {"name": "ring8"},
             "train": {"batch_size": 256, "seed": 0, "eval_samples": 0},

@@ -39,15 +39,15 @@ def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, center: float =
     return (input_gradient_norm(critic, interpolate(real, fake)) - center).pow(2).mean()
 
 
-def dragan_penalty(critic: Critic, real: Tensor, noise_scale: float = 0.5) -> Tensor:
-    """DRAGAN (Kodali et al. 2017): E (||grad D(x_p)||_2 - 1)^2.
+def dragan_penalty(critic: Critic, real: Tensor, noise_scale: float = 0.5, center: float = 1.0) -> Tensor:
+    """DRAGAN (Kodali et al. 2017): E (||grad D(x_p)||_2 - k)^2 with k = ``center`` (the paper's k = 1).
 
     x_p lies a per-sample random fraction of the way from x to
     x + noise_scale * std(x) * U[0, 1), i.e. in a noisy ball around real data.
     """
     real = real.detach()
     perturbed = real + noise_scale * real.std() * torch.rand_like(real)
-    return (input_gradient_norm(critic, interpolate(perturbed, real)) - 1).pow(2).mean()
+    return (input_gradient_norm(critic, interpolate(perturbed, real)) - center).pow(2).mean()
 
 
 def wgan_div_penalty(critic: Critic, real: Tensor, fake: Tensor, k: float = 2.0, p: float = 6.0) -> Tensor:
