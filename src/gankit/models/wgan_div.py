@@ -18,32 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gankit.losses import wgan_div_penalty
-from gankit.models.gan import GAN, GANOptions
-from gankit.models.unconditional import LossName, Nets, Norm
+from gankit.models.wgan_gp import WGANGP, PenalisedCriticOptions
 from gankit.registry import register
 
 
 @dataclass
-class WGANDivOptions(GANOptions):
-    nets: Nets = "auto"
-    loss: LossName = "wasserstein"
-    d_norm: Norm = "none"
-    lr: float = 1e-4
-    betas: tuple[float, float] = (0.0, 0.9)
-    n_critic: int = 5
+class WGANDivOptions(PenalisedCriticOptions):
     div_k: float = 2.0
     div_p: float = 6.0
 
 
 @register
-class WGANDiv(GAN):
+class WGANDiv(WGANGP):
     name = "wgan-div"
     summary = "Wasserstein critic with the k E||grad||^p divergence penalty (k=2, p=6)"
     paper = "Wu et al. 2018, Wasserstein Divergence for GANs"
     Options = WGANDivOptions
-
-    def input_gradients(self):
-        return True
 
     def d_penalty(self, real, fake):
         o = self.options

@@ -25,13 +25,19 @@ from gankit.registry import register
 
 
 @dataclass
-class WGANGPOptions(GANOptions):
+class PenalisedCriticOptions(GANOptions):
+    """The WGAN-GP recipe, shared by the Wasserstein critics with a gradient penalty."""
+
     nets: Nets = "auto"
     loss: LossName = "wasserstein"
     d_norm: Norm = "none"
     lr: float = 1e-4
     betas: tuple[float, float] = (0.0, 0.9)
     n_critic: int = 5
+
+
+@dataclass
+class WGANGPOptions(PenalisedCriticOptions):
     gp_weight: float = 10.0
 
 
