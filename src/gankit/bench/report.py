@@ -39,11 +39,14 @@ def _cell(value) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
+HIDDEN = ("modes_total", "real_images")  # constants of the protocol, kept in results.json only
+
+
 def markdown(summary: list[dict]) -> str:
     lines = []
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
         rows = [s for s in summary if s["dataset"] == dataset]
-        keys = [k for k in rows[0]["metrics"] if k != "modes_total"]
+        keys = [k for k in rows[-1]["metrics"] if k not in HIDDEN and not k.endswith("_std")]
         lines += [f"### {dataset}", "",
                   "| row | model | seeds | steps | " + " | ".join(keys) + " | train s |",
                   "|---" * (len(keys) + 5) + "|"]
