@@ -13,6 +13,7 @@ BatchNorm1d(C, 0.8) in G (eps=0.8 by accident); here D returns logits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from gankit.losses import ADVERSARIAL_LOSSES
 from gankit.models.unconditional import AdversarialOptions, Nets, UnconditionalGAN
 from gankit.registry import register
