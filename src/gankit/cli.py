@@ -78,18 +78,17 @@ def _write_eval(run_dir: Path, metrics: dict, step: int, n: int) -> None:
 
 
 def _cmd_train(args) -> int:
-    from gankit.train.trainer import Trainer, load_training_data
-
     if args.resume:
         return _resume(args)
     from gankit.config import resolve
     from gankit.registry import get_model
     from gankit.train.run import new_run_dir
+    from gankit.train.trainer import Trainer
 
     tree = _config_tree(args)
     config = resolve(tree, get_model(tree["model"]).Options)
     run_dir = new_run_dir(args.out, config.model, config.data.name)
-    trainer = Trainer(config, run_dir, load_training_data(config))
+    trainer = Trainer(config, run_dir)
     return _finish_training(trainer, trainer.fit(progress=not args.quiet))
 
 
@@ -151,11 +150,11 @@ def _cmd_eval(args) -> int:
 
     from gankit.metrics import DEFAULT_EVAL_SAMPLES, evaluate
     from gankit.train.run import load_model
-    from gankit.train.trainer import load_training_data
+    from gankit.train.trainer import load_data
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    dataset = load_training_data(config, split="test")
+    dataset = load_data(config.data, split="test")
     n = args.n or DEFAULT_EVAL_SAMPLES[dataset.spec.kind]
     torch.manual_seed(args.seed)
     metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png")

@@ -120,20 +120,17 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
     """Score real training images against the test split: the floor every model is measured from."""
     import torch
 
-    from gankit.data import load_dataset, uint8_to_float
+    from gankit.config import DataConfig, build_dataclass
+    from gankit.data import uint8_to_float
     from gankit.metrics import DEFAULT_EVAL_SAMPLES
     from gankit.metrics.images import image_metrics
+    from gankit.train.trainer import load_data
 
     folder = out / "runs" / "reference" / dataset
     if (folder / RESULT).exists():
         return json.loads((folder / RESULT).read_text())
-    data = suite.get("data") or {}
-
-    def load(split):
-        return load_dataset(dataset, data.get("root"), split, data.get("image_size"), data.get("channels"),
-                            data.get("download", True))
-
-    train, test = load("train"), load("test")
+    data = build_dataclass(DataConfig, {**(suite.get("data") or {}), "name": dataset}, "data")
+    train, test = load_data(data, "train"), load_data(data, "test")
     n = min(suite.get("eval_samples") or DEFAULT_EVAL_SAMPLES["image"], len(train))
     start = time.perf_counter()
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:n]

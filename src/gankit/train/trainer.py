@@ -18,7 +18,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
-from gankit.config import DEFAULT_STEPS, RunConfig
+from gankit.config import DEFAULT_STEPS, DataConfig, RunConfig
 from gankit.data import Dataset, load_dataset
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, generate
@@ -33,8 +33,8 @@ SCATTER_SAMPLES = 2500
 SAMPLE_SEED = 1234  # fixed noise, so successive sample pictures are comparable
 
 
-def load_training_data(config: RunConfig, split: str = "train") -> Dataset:
-    data = config.data
+def load_data(data: DataConfig, split: str = "train") -> Dataset:
+    """The dataset a ``data`` config section describes, in the given split."""
     return load_dataset(data.name, data.root, split, data.image_size, data.channels, data.download)
 
 
@@ -43,7 +43,7 @@ class Trainer:
         self.config, self.run_dir = config, run_dir
         train = config.train
         self.device = pick_device(train.device)
-        self.dataset = dataset if dataset is not None else load_training_data(config)
+        self.dataset = dataset if dataset is not None else load_data(config.data)
         torch.manual_seed(train.seed)
         try:
             self.model = get_model(config.model)(config.options, self.dataset.spec).to(self.device)
@@ -187,7 +187,7 @@ class Trainer:
 
     def evaluate(self, n_samples: int, plot: Optional[Path] = None) -> dict:
         """Metrics on ``n_samples`` samples (EMA weights when kept) against the test split."""
-        test = load_training_data(self.config, split="test")
+        test = load_data(self.config.data, split="test")
         with self.sampling_model() as model:
             return evaluate(model, test, n_samples, plot=plot)
 
