@@ -56,6 +56,23 @@ def test_half_finished_suite_resumes_without_redoing_finished_runs(tmp_path):
     assert results["summary"][0]["seeds"] == 2
 
 
+def test_runs_of_an_edited_suite_are_refused_not_reused(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SUITE.replace("seeds: [0, 1]", "seeds: [0]"))
+    out = tmp_path / "out"
+    run_suite(str(path), out, jobs=1, threads=1)
+    result = out / "runs" / "small" / "ring8" / "seed0" / "result.json"
+    before = result.read_bytes()
+    path.write_text(SUITE.replace("seeds: [0, 1]", "seeds: [0]").replace("steps: 6", "steps: 7"))
+    with pytest.raises(GankitError, match="other settings than suite row 'small'"):
+        run_suite(str(path), out, jobs=1, threads=1)
+    assert result.read_bytes() == before
+    # where the data lives is not a setting of the run: a new root resumes the same runs
+    path.write_text(SUITE.replace("seeds: [0, 1]", "seeds: [0]").replace("eval_samples", "data: {root: x}\neval_samples"))
+    assert len(run_suite(str(path), out, jobs=1, threads=1)) == 1
+    assert result.read_bytes() == before
+
+
 def test_summary_mean_and_sample_std():
     results = [{"row": "r", "model": "m", "dataset": "d", "steps": 1, "train_seconds": t,
                 "metrics": {"a": a, "kl": kl}} for a, t, kl in [(1.0, 10, 0.5), (3.0, 20, None)]]

@@ -130,6 +130,15 @@ def test_linear_lr_decay_runs(tmp_path):
     assert trainer.optimizers["D"].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.25)
 
 
+def test_step_lr_decay_runs(tmp_path):
+    trainer = Trainer(make_config(steps=7, lr_decay="step", lr_step_every=3, lr_step_factor=0.5), tmp_path / "run")
+    seen = []
+    for _ in range(7):
+        trainer.train_round(NullLogger())
+        seen.append(trainer.optimizers["D"].param_groups[0]["lr"] / 2e-4)
+    assert seen == pytest.approx([1, 1, 1, 0.5, 0.5, 0.5, 0.25])
+
+
 def test_resume_is_bit_identical_with_lr_decay(tmp_path):
     straight = Trainer(make_config(steps=20, lr_decay="linear"), tmp_path / "a")
     straight.fit(progress=False)

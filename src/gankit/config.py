@@ -43,15 +43,17 @@ class TrainConfig:
     precision: Literal["fp32", "bf16"] = "fp32"
     channels_last: bool = True  # NHWC memory layout for image models (fast with bf16)
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of G's weights
-    lr_decay: Literal["none", "linear"] = "none"  # linear: every learning rate falls linearly to 0 ...
-    lr_decay_start: float = 0.5  # ... starting at this fraction of the run's total steps
+    lr_decay: Literal["none", "linear", "step"] = "none"  # applies to every learning rate of the run:
+    lr_decay_start: float = 0.5  # linear: falls linearly to 0, starting at this fraction of the total steps
+    lr_step_every: int = 10000  # step: multiplied by lr_step_factor every this many steps ...
+    lr_step_factor: float = 0.5  # ... (BEGAN halves its rate as training stalls)
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 1000
     eval_samples: int = 2000  # samples for the evaluation printed at the end of training; 0 skips it
 
     def validate(self) -> None:
-        positive = {"batch_size": self.batch_size, "log_every": self.log_every,
+        positive = {"batch_size": self.batch_size, "log_every": self.log_every, "lr_step_every": self.lr_step_every,
                     "sample_every": self.sample_every, "checkpoint_every": self.checkpoint_every}
         if self.steps is not None:
             positive["steps"] = self.steps
@@ -64,6 +66,8 @@ class TrainConfig:
             raise GankitError("give train.steps or train.epochs, not both.")
         if not 0.0 <= self.lr_decay_start < 1.0:
             raise GankitError(f"train.lr_decay_start must lie in [0, 1), not {self.lr_decay_start}.")
+        if not 0.0 < self.lr_step_factor <= 1.0:
+            raise GankitError(f"train.lr_step_factor must lie in (0, 1], not {self.lr_step_factor}.")
         if not 0.0 <= self.ema_decay < 1.0:
             raise GankitError(f"train.ema_decay must lie in [0, 1), not {self.ema_decay}.")
         if self.eval_samples < 0:

@@ -142,6 +142,37 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
     return result
 
 
+# Where a run happens, not what it computes: a run may resume with another data root or device.
+_SETTINGS_FREE_TO_DIFFER = {"data": ("root", "download"), "train": ("device",)}
+
+
+def _comparable(tree: dict) -> dict:
+    from gankit.config import resolve
+    from gankit.registry import get_model
+
+    settings = resolve(tree, get_model(tree["model"]).Options).to_dict()
+    for section, keys in _SETTINGS_FREE_TO_DIFFER.items():
+        for key in keys:
+            settings[section].pop(key)
+    return settings
+
+
+def _refuse_stale_run(spec: RunSpec) -> None:
+    """A run folder left by an earlier version of the suite must not pass for this one's."""
+    from gankit.train.run import CONFIG_FILE
+
+    saved = spec.run_dir / CONFIG_FILE
+    if not saved.is_file():
+        return
+    try:
+        stored = _comparable(yaml.safe_load(saved.read_text()))
+    except (OSError, yaml.YAMLError, GankitError, KeyError, TypeError):
+        stored = None
+    if stored != _comparable(spec.tree):
+        raise GankitError(f"{spec.run_dir} holds a run with other settings than suite row '{spec.row}' "
+                          f"asks for now; delete that folder or choose another --out.")
+
+
 def _run_in_subprocess(spec: RunSpec, threads: int) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     spec.run_dir.mkdir(parents=True, exist_ok=True)
@@ -164,6 +195,8 @@ def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int
         specs = [s for s in specs if s.row in only]
         if not specs:
             raise GankitError(f"no suite row is named {', '.join(only)}.")
+    for spec in specs:
+        _refuse_stale_run(spec)
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     done = [s for s in specs if (s.run_dir / RESULT).exists()]
     todo = [s for s in specs if s not in done]

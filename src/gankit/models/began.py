@@ -14,9 +14,10 @@ autoencoder's code is a bottleneck: 64 numbers for images, 1 for 2-D points
 (a code as wide as the data would let D reconstruct everything). The
 convergence measure M = L(x) + |gamma L(x) - L(G(z))| is logged as D/M.
 D uses ELU and no BatchNorm (G has no BatchNorm either), Adam 1e-4. The paper
-also decays the learning rate when M stalls; schedules are the trainer's
-business and not part of this model. The reference script uses gamma 0.75,
-ReLU and BatchNorm1d(32, 0.8) in D, and crashes on ``.data[0]`` of a 0-d tensor.
+also halves the learning rate when M stalls; the trainer's fixed-interval
+version of that is ``train.lr_decay=step`` (times ``lr_step_factor`` every
+``lr_step_every`` steps). The reference script uses gamma 0.75, ReLU and
+BatchNorm1d(32, 0.8) in D, and crashes on ``.data[0]`` of a 0-d tensor.
 """
 from __future__ import annotations
 

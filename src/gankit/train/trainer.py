@@ -83,6 +83,8 @@ class Trainer:
         train = self.config.train
         if train.lr_decay == "none":
             return 1.0
+        if train.lr_decay == "step":
+            return train.lr_step_factor ** (self.step // train.lr_step_every)
         total = self.total_steps()
         start = int(train.lr_decay_start * total)
         return 1.0 if self.step < start else max(0.0, (total - self.step) / (total - start))
