@@ -53,7 +53,7 @@ class TrainConfig:
     eval_samples: int = 2000  # samples for the evaluation printed at the end of training; 0 skips it
 
     def validate(self) -> None:
-        positive = {"batch_size": self.batch_size, "log_every": self.log_every, "lr_step_every": self.lr_step_every,
+        positive = {"batch_size": self.batch_size, "lr_step_every": self.lr_step_every, "log_every": self.log_every,
                     "sample_every": self.sample_every, "checkpoint_every": self.checkpoint_every}
         if self.steps is not None:
             positive["steps"] = self.steps
