@@ -68,7 +68,8 @@ def test_runs_of_an_edited_suite_are_refused_not_reused(tmp_path):
         run_suite(str(path), out, jobs=1, threads=1)
     assert result.read_bytes() == before
     # where the data lives is not a setting of the run: a new root resumes the same runs
-    path.write_text(SUITE.replace("seeds: [0, 1]", "seeds: [0]").replace("eval_samples", "data: {root: x}\neval_samples"))
+    moved = SUITE.replace("seeds: [0, 1]", "seeds: [0]").replace("eval_samples", "data: {root: x}\neval_samples")
+    path.write_text(moved)
     assert len(run_suite(str(path), out, jobs=1, threads=1)) == 1
     assert result.read_bytes() == before
 

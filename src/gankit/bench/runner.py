@@ -146,11 +146,8 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
 _SETTINGS_FREE_TO_DIFFER = {"data": ("root", "download"), "train": ("device",)}
 
 
-def _comparable(tree: dict) -> dict:
-    from gankit.config import resolve
-    from gankit.registry import get_model
-
-    settings = resolve(tree, get_model(tree["model"]).Options).to_dict()
+def _comparable(config) -> dict:
+    settings = config.to_dict()
     for section, keys in _SETTINGS_FREE_TO_DIFFER.items():
         for key in keys:
             settings[section].pop(key)
@@ -159,16 +156,17 @@ def _comparable(tree: dict) -> dict:
 
 def _refuse_stale_run(spec: RunSpec) -> None:
     """A run folder left by an earlier version of the suite must not pass for this one's."""
-    from gankit.train.run import CONFIG_FILE
+    from gankit.config import resolve
+    from gankit.registry import get_model
+    from gankit.train.run import LATEST, read_run_config
 
-    saved = spec.run_dir / CONFIG_FILE
-    if not saved.is_file():
-        return
+    if not (spec.run_dir / LATEST).exists():
+        return  # never checkpointed: run_one starts it afresh
     try:
-        stored = _comparable(yaml.safe_load(saved.read_text()))
-    except (OSError, yaml.YAMLError, GankitError, KeyError, TypeError):
+        stored = _comparable(read_run_config(spec.run_dir))
+    except GankitError:
         stored = None
-    if stored != _comparable(spec.tree):
+    if stored != _comparable(resolve(spec.tree, get_model(spec.tree["model"]).Options)):
         raise GankitError(f"{spec.run_dir} holds a run with other settings than suite row '{spec.row}' "
                           f"asks for now; delete that folder or choose another --out.")
 
