@@ -15,6 +15,7 @@ import time
 import torch
 
 from gankit.config import resolve
+from gankit.machine import describe, summary
 from gankit.registry import get_model
 from gankit.train.trainer import Trainer
 
@@ -60,7 +61,7 @@ def main() -> None:
         results[name] = {"rounds_per_sec": round(rounds_per_sec, 2), "images_per_sec": round(64 * rounds_per_sec, 1)}
         print(f"{name:<20} {results[name]['images_per_sec']:>8.1f} images/s  ({rounds_per_sec:.2f} rounds/s)",
               flush=True)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+    print(f"measured on {summary(describe())}, device {args.device}")
     if args.json:
         print(json.dumps(results))
 

@@ -54,6 +54,12 @@ def test_half_finished_suite_resumes_without_redoing_finished_runs(tmp_path):
     assert "| small | gan | 2 | 6 |" in table
     results = json.loads((out / "results.json").read_text())
     assert results["summary"][0]["seeds"] == 2
+    # where the numbers were made: every run and the tables name the machine
+    from gankit.machine import describe, summary
+
+    assert all(run["machine"]["threads"] == 1 for run in results["runs"])
+    assert [(m["summary"], m["runs"]) for m in results["machines"]] == [(summary(describe(threads=1)), 2)]
+    assert f"Measured on: {summary(describe(threads=1))}." in table
 
 
 def test_runs_of_an_edited_suite_are_refused_not_reused(tmp_path):

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import yaml
 import pytest
 from PIL import Image
 
@@ -124,7 +125,7 @@ def test_unknown_dataset(capsys, tmp_path):
     ("options.lrr=0.1", "unknown config key 'options.lrr'"),
     ("optim.lr=0.1", "unknown config key 'optim.lr'"),
     ("train.batch_size=big", "config key 'train.batch_size' must be int"),
-    ("train.precision=fp16", "config key 'train.precision' must be 'fp32' or 'bf16'"),
+    ("train.precision=fp16", "config key 'train.precision' must be one of 'auto', 'fp32', 'bf16', not 'fp16'"),
 ])
 def test_bad_config_keys(capsys, tmp_path, assignment, fragment):
     code, _, err = run(capsys, "train", "gan", "--set", assignment, "--out", tmp_path / "r")
@@ -245,3 +246,44 @@ def test_dcgan_on_points_is_refused(capsys, tmp_path):
     code, _, err = run(capsys, "train", "dcgan", "--data", "ring8", "--out", tmp_path / "r")
     assert_one_sentence_error(code, err, "dcgan cannot be built for ring8")
     assert not (tmp_path / "r").exists()
+
+
+# --- settings the trainer decides and records -------------------------------------------------
+
+def test_dcgan_on_mnist_resizes_to_a_size_its_nets_take(capsys, tmp_path, shared_data):
+    code, _, err = run(capsys, "train", "dcgan", "--data", "mnist", "--data-root", shared_data, "--steps", 1,
+                       "--out", tmp_path / "r", "--set", "options.width=8", "--set", "train.eval_samples=0", "-q")
+    assert code == 0, err
+    assert "resized to 32x32" in err and err.count("\n") == 1  # one note line
+    config = yaml.safe_load((tmp_path / "r" / "config.yaml").read_text())
+    assert config["data"]["image_size"] == 32
+    with Image.open(tmp_path / "r" / "samples" / "latest.png") as image:
+        assert image.size == (8 * 33 + 1, 8 * 33 + 1)  # 64 samples of 32x32
+
+
+def test_conv_model_with_an_image_size_its_nets_cannot_take(capsys, tmp_path):
+    code, _, err = run(capsys, "train", "dcgan", "--set", "data.image_size=30", "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, "data.image_size=30 does not fit dcgan's networks")
+    assert "the nearest sizes that do are 16 and 32" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_precision_auto_follows_the_hardware_and_is_recorded(capsys, tmp_path, monkeypatch, native):
+    monkeypatch.setattr("gankit.train.trainer.bf16_native", lambda device: native)
+    for data, expected in (("digits", "bf16" if native else "fp32"), ("ring8", "fp32")):
+        model = "dcgan" if data == "digits" else "gan"
+        code, _, err = run(capsys, "train", model, "--data", data, "--steps", 1, "--out", tmp_path / data, *TINY)
+        assert code == 0 and err == "", err
+        config = yaml.safe_load((tmp_path / data / "config.yaml").read_text())
+        assert config["train"]["precision"] == expected
+
+
+def test_explicit_bf16_without_native_support_warns_once(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr("gankit.train.trainer.bf16_native", lambda device: False)
+    code, _, err = run(capsys, "train", "dcgan", "--data", "digits", "--precision", "bf16", "--steps", 1,
+                       "--out", tmp_path / "r", *TINY)
+    assert code == 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gankit: warning: ") and "emulated" in lines[0]
+    assert yaml.safe_load((tmp_path / "r" / "config.yaml").read_text())["train"]["precision"] == "bf16"

@@ -91,3 +91,12 @@ def test_mode_metrics_on_hand_placed_points():
 def test_mode_metrics_without_any_good_sample():
     result = mode_metrics(torch.full((5, 2), 50.0), torch.zeros(1, 2), 0.1)
     assert result["modes_covered"] == 0 and result["high_quality_pct"] == 0 and result["reverse_kl"] is None
+
+
+def test_power_of_two_sizes_fit_and_name_their_neighbours():
+    from gankit.nets.blocks import PowerOfTwoSizes
+
+    sizes = PowerOfTwoSizes(8)
+    assert [s for s in range(1, 70) if sizes.accepts(s)] == [8, 16, 32, 64]
+    assert [sizes.fit(s) for s in (1, 8, 9, 28, 32, 33)] == [8, 8, 16, 32, 32, 64]
+    assert sizes.nearest(30) == [16, 32] and sizes.nearest(5) == [8] and sizes.nearest(9) == [8, 16]

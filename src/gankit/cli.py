@@ -11,6 +11,8 @@ from gankit.errors import GankitError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: the folder recorded in its "
+                      "config.yaml, which stays unchanged)")
 
 
 def _cmd_list(args) -> int:
@@ -94,27 +96,30 @@ def _cmd_train(args) -> int:
 
 def _resume(args) -> int:
     from gankit.train.checkpoint import load_checkpoint
-    from gankit.train.run import CONFIG_FILE, LATEST, read_run_config
+    from gankit.train.run import CONFIG_FILE, LATEST, read_run_config, relocate, run_data
     from gankit.train.trainer import Trainer
 
-    extra = [flag for flag in ("model", "config", "data", "data_root", "epochs", "batch_size", "seed",
+    extra = [flag for flag in ("model", "config", "data", "epochs", "batch_size", "seed",
                                "precision", "out", "set") if getattr(args, flag)]
     if extra:
-        raise GankitError(f"--resume continues a run with its own settings; only --steps and --device "
-                          f"may be given (got --{extra[0].replace('_', '-')}).")
+        raise GankitError(f"--resume continues a run with its own settings; only --steps, --device and "
+                          f"--data-root may be given (got --{extra[0].replace('_', '-')}).")
     run_dir = Path(args.resume)
+    recorded = read_run_config(run_dir)  # config.yaml keeps this, whatever --data-root says for this session
     config = read_run_config(run_dir)
+    config.data = relocate(config.data, args.data_root)
     state = load_checkpoint(run_dir / LATEST, config.model)
     if args.device:
         config.train.device = args.device
-    trainer = Trainer(config, run_dir)
+    trainer = Trainer(config, run_dir, dataset=run_data(recorded, "train", args.data_root))
     trainer.load_state_dict(state)
     if args.steps is not None:
         if args.steps <= trainer.step:
             raise GankitError(f"{run_dir} is already at step {trainer.step}; ask for more with --steps N > "
                               f"{trainer.step}.")
+        recorded.train.steps, recorded.train.epochs = args.steps, None
         config.train.steps, config.train.epochs = args.steps, None
-        config.save(run_dir / CONFIG_FILE)
+        recorded.save(run_dir / CONFIG_FILE)
     elif trainer.step >= trainer.total_steps():
         raise GankitError(f"{run_dir} has finished its {trainer.step} steps; ask for more with --steps N.")
     return _finish_training(trainer, trainer.fit(progress=not args.quiet))
@@ -124,23 +129,20 @@ def _cmd_sample(args) -> int:
     import torch
 
     from gankit.metrics import generate
-    from gankit.train.run import load_model
+    from gankit.train.run import load_model, run_data
     from gankit.visual import save_samples
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}.png"
     if args.n < 1:
         raise GankitError("-n must be at least 1.")
+    out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}.png"
+    # Only 2-D pictures need the data (its modes); a --data-root given anyway is checked.
+    dataset = run_data(config, "test", args.data_root) if args.data_root or not model.data.is_image else None
     torch.manual_seed(args.seed)
     samples = generate(model, args.n)
-    modes = None
-    if not model.data.is_image:
-        from gankit.data import load_dataset
-
-        modes = load_dataset(config.data.name).modes
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_samples(samples, out, modes, f"{config.model} step {step}")
+    save_samples(samples, out, getattr(dataset, "modes", None), f"{config.model} step {step}")
     print(f"wrote {args.n} samples to {out}")
     return 0
 
@@ -149,12 +151,11 @@ def _cmd_eval(args) -> int:
     import torch
 
     from gankit.metrics import DEFAULT_EVAL_SAMPLES, evaluate
-    from gankit.train.run import load_model
-    from gankit.train.trainer import load_data
+    from gankit.train.run import load_model, run_data
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    dataset = load_data(config.data, split="test")
+    dataset = run_data(config, "test", args.data_root)
     n = args.n or DEFAULT_EVAL_SAMPLES[dataset.spec.kind]
     torch.manual_seed(args.seed)
     metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png")
@@ -209,14 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("model", nargs="?", help="model name (see 'gankit list')")
     train.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     train.add_argument("--data", help="dataset name (default digits)")
-    train.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
+    train.add_argument("--data-root", metavar="DIR",
+                       help="folder with datasets in torchvision's layout (or $GANKIT_DATA); with --resume: "
+                            "where the run's data is now, if it has moved")
     train.add_argument("--steps", type=int, help="total rounds (generator steps) to train to")
     train.add_argument("--epochs", type=float, help="train for this many passes over the data instead")
     train.add_argument("--batch-size", type=int)
     train.add_argument("--seed", type=int)
     train.add_argument("--out", help="run directory to create (default runs/MODEL-DATA-TIME)")
     train.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    train.add_argument("--precision", choices=["fp32", "bf16"])
+    train.add_argument("--precision", choices=["auto", "fp32", "bf16"],
+                       help="auto (default): bf16 for images where the hardware runs it natively, else fp32")
     train.add_argument("--config", metavar="FILE.yaml", help="YAML file with model/data/train/options sections")
     train.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="override one setting, e.g. options.lr=1e-4 or train.ema_decay=0.999")
@@ -230,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     sample.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
+    sample.add_argument("--data-root", metavar="DIR", help=RUN_DATA_ROOT_HELP)
     sample.set_defaults(func=_cmd_sample)
 
     ev = sub.add_parser("eval", help="compute the metrics that fit a run's data; writes RUN_DIR/eval.json")
@@ -239,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ev.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
+    ev.add_argument("--data-root", metavar="DIR", help=RUN_DATA_ROOT_HELP)
     ev.set_defaults(func=_cmd_eval)
 
     bench = sub.add_parser("bench", help="run a benchmark suite (models x datasets x seeds) and tabulate it")

@@ -23,8 +23,10 @@ from gankit.errors import GankitError
 @dataclass
 class DataConfig:
     name: str = "digits"
-    root: Optional[str] = None  # torchvision-layout folder; None means $GANKIT_DATA or ~/.cache/gankit/data
-    image_size: Optional[int] = None  # resize square images; None keeps the native size
+    # torchvision-layout folder; None: $GANKIT_DATA or ~/.cache/gankit/data. A run records the absolute one.
+    root: Optional[str] = None
+    # resize square images; None: the native size, or the nearest larger one the model's nets support
+    image_size: Optional[int] = None
     channels: Optional[int] = None  # image folders only: 1 or 3 (default 3)
     download: bool = True  # let torchvision download MNIST / Fashion-MNIST when they are absent
 
@@ -40,7 +42,8 @@ class TrainConfig:
     batch_size: int = 64
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["fp32", "bf16"] = "fp32"
+    # auto: bf16 autocast for images where the hardware computes bf16 natively, else fp32 (a run records which)
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     channels_last: bool = True  # NHWC memory layout for image models (fast with bf16)
     ema_decay: float = 0.0  # > 0 keeps an exponential moving average of G's weights
     lr_decay: Literal["none", "linear", "step"] = "none"  # applies to every learning rate of the run:
@@ -106,7 +109,8 @@ def _plain(value: Any) -> Any:
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin is Literal:
-        return " or ".join(repr(a) for a in typing.get_args(tp))
+        choices = [repr(a) for a in typing.get_args(tp)]
+        return " or ".join(choices) if len(choices) < 3 else "one of " + ", ".join(choices)
     if origin in (Union, types.UnionType):
         return " or ".join(_type_name(a) for a in typing.get_args(tp))
     if origin is tuple:

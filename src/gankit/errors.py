@@ -7,3 +7,7 @@ class GankitError(Exception):
     The CLI prints ``str(error)`` on stderr and exits with status 2, so the
     message should be one complete sentence that says what to do.
     """
+
+
+class DataNotFound(GankitError):
+    """A dataset is not where the settings say; commands that re-read a run's data rephrase it."""

@@ -6,6 +6,8 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from gankit.machine import summary as summary_line
+
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
@@ -58,10 +60,22 @@ def markdown(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def machines(results: list[dict]) -> list[dict]:
+    """The distinct machines the runs were made on, with how many runs each made (most first)."""
+    counts: dict[str, list] = {}
+    for result in results:
+        line = summary_line(result.get("machine"))
+        counts.setdefault(line, [0, result.get("machine")])[0] += 1
+    return [{"machine": machine, "summary": line, "runs": n}
+            for line, (n, machine) in sorted(counts.items(), key=lambda item: -item[1][0])]
+
+
 def write_reports(suite: dict, results: list[dict], out: Path, wall_seconds: float) -> None:
-    summary = summarise(results)
+    summary, where = summarise(results), machines(results)
     (out / "results.json").write_text(json.dumps(
         {"description": suite.get("description", ""), "wall_seconds_last_invocation": round(wall_seconds, 1),
-         "summary": summary, "runs": results}, indent=2) + "\n")
-    header = f"{suite.get('description', '')}\n\nMean ± std over seeds.\n\n"
+         "machines": where, "summary": summary, "runs": results}, indent=2) + "\n")
+    made_on = "; ".join(f"{m['summary']} ({m['runs']} runs)" if len(where) > 1 else m["summary"] for m in where)
+    header = (f"{suite.get('description', '')}\n\nMean ± std over seeds. Measured on: {made_on}. Other CPUs "
+              f"round differently, so expect the seed spread, not the last digit, to reproduce there.\n\n")
     (out / "leaderboard.md").write_text(header + markdown(summary))

@@ -87,18 +87,22 @@ def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
 def run_one(spec: RunSpec) -> dict:
     """Train (or resume) one run, evaluate it, and write its result.json."""
     from gankit.config import resolve
+    from gankit.machine import describe
     from gankit.metrics import DEFAULT_EVAL_SAMPLES
     from gankit.registry import get_model
     from gankit.train.checkpoint import load_checkpoint
-    from gankit.train.run import LATEST
+    from gankit.train.run import LATEST, read_run_config
     from gankit.train.trainer import Trainer
 
     config = resolve(spec.tree, get_model(spec.tree["model"]).Options)
-    if spec.run_dir.exists() and not (spec.run_dir / LATEST).exists():
+    resuming = (spec.run_dir / LATEST).exists()
+    if spec.run_dir.exists() and not resuming:
         shutil.rmtree(spec.run_dir)  # started but never checkpointed: nothing worth keeping
+    if resuming and config.data.root is None and not os.environ.get("GANKIT_DATA"):
+        config.data.root = read_run_config(spec.run_dir).data.root  # where the run found its data before
     trainer = Trainer(config, spec.run_dir)
     seconds_before = 0.0
-    if (spec.run_dir / LATEST).exists():
+    if resuming:
         trainer.load_state_dict(load_checkpoint(spec.run_dir / LATEST, config.model))
         partial = spec.run_dir / "train_seconds.json"
         seconds_before = json.loads(partial.read_text())["seconds"] if partial.exists() else 0.0
@@ -111,7 +115,8 @@ def run_one(spec: RunSpec) -> dict:
     metrics = trainer.evaluate(n, plot=spec.run_dir / "eval_samples.png")
     result = {"row": spec.row, "model": config.model, "dataset": spec.dataset, "seed": spec.seed,
               "steps": trainer.step, "eval_samples": n, "metrics": metrics,
-              "train_seconds": round(train_seconds, 2), "eval_seconds": round(time.perf_counter() - start, 2)}
+              "train_seconds": round(train_seconds, 2), "eval_seconds": round(time.perf_counter() - start, 2),
+              "machine": describe()}
     (spec.run_dir / RESULT).write_text(json.dumps(result, indent=2) + "\n")
     return result
 
@@ -122,6 +127,7 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
 
     from gankit.config import DataConfig, build_dataclass
     from gankit.data import uint8_to_float
+    from gankit.machine import describe
     from gankit.metrics import DEFAULT_EVAL_SAMPLES
     from gankit.metrics.images import image_metrics
     from gankit.train.trainer import load_data
@@ -136,7 +142,8 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:n]
     metrics = image_metrics(None, uint8_to_float(train.images[pick]), test)
     result = {"row": REFERENCE_ROW, "model": "-", "dataset": dataset, "seed": 0, "steps": 0, "eval_samples": n,
-              "metrics": metrics, "train_seconds": 0.0, "eval_seconds": round(time.perf_counter() - start, 2)}
+              "metrics": metrics, "train_seconds": 0.0, "eval_seconds": round(time.perf_counter() - start, 2),
+              "machine": describe()}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RESULT).write_text(json.dumps(result, indent=2) + "\n")
     return result
@@ -144,9 +151,14 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
 
 # Where a run happens, not what it computes: a run may resume with another data root or device.
 _SETTINGS_FREE_TO_DIFFER = {"data": ("root", "download"), "train": ("device",)}
+# Values with which a suite leaves a setting to the trainer, which records its choice in the run.
+_LEFT_TO_TRAINER = {("train", "precision"): "auto", ("data", "image_size"): None}
 
 
 def _comparable(config) -> dict:
+    from gankit.train.run import pin_data
+
+    pin_data(config.data)  # a folder dataset's path as the run recorded it
     settings = config.to_dict()
     for section, keys in _SETTINGS_FREE_TO_DIFFER.items():
         for key in keys:
@@ -166,7 +178,11 @@ def _refuse_stale_run(spec: RunSpec) -> None:
         stored = _comparable(read_run_config(spec.run_dir))
     except GankitError:
         stored = None
-    if stored != _comparable(resolve(spec.tree, get_model(spec.tree["model"]).Options)):
+    wanted = _comparable(resolve(spec.tree, get_model(spec.tree["model"]).Options))
+    for (section, key), undecided in _LEFT_TO_TRAINER.items():
+        if stored is not None and wanted[section][key] == undecided:
+            wanted[section][key] = stored[section][key]
+    if stored != wanted:
         raise GankitError(f"{spec.run_dir} holds a run with other settings than suite row '{spec.row}' "
                           f"asks for now; delete that folder or choose another --out.")
 

@@ -18,6 +18,7 @@ DATASETS = {
     "fashion-mnist": "Fashion-MNIST 28x28 (as mnist)",
     "folder:PATH": "every image under PATH, centre-cropped and resized (data.image_size, default 64)",
 }
+ROOTED = ("mnist", "fashion-mnist")  # read from a torchvision-layout folder (--data-root / $GANKIT_DATA)
 
 
 def load_dataset(name: str, root: Optional[str] = None, split: str = "train",
@@ -36,11 +37,15 @@ def load_dataset(name: str, root: Optional[str] = None, split: str = "train",
         dataset = torchvision_set(name, root, split, download)
     else:
         raise GankitError(f"unknown dataset '{name}'; choose one of: {', '.join(DATASETS)}.")
-    if image_size is not None:
-        dataset = ImageDataset(dataset.spec.name, resize(dataset.images, image_size),
-                               dataset.labels, dataset.spec.num_classes)
-    return dataset
+    return resized(dataset, image_size)
 
 
-__all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "GaussianMixture2D", "ImageDataset",
-           "data_root", "float_to_uint8", "load_dataset", "uint8_to_float"]
+def resized(dataset: ImageDataset, size: Optional[int]) -> ImageDataset:
+    """``dataset`` with its images resized to size x size (antialiased); None keeps it."""
+    if size is None or dataset.spec.shape[-1] == size:
+        return dataset
+    return ImageDataset(dataset.spec.name, resize(dataset.images, size), dataset.labels, dataset.spec.num_classes)
+
+
+__all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "GaussianMixture2D", "ImageDataset", "ROOTED",
+           "data_root", "float_to_uint8", "load_dataset", "resized", "uint8_to_float"]

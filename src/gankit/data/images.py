@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from gankit.data.base import ImageDataset
-from gankit.errors import GankitError
+from gankit.errors import DataNotFound, GankitError
 
 DEFAULT_DATA_ROOT = Path.home() / ".cache" / "gankit" / "data"
 
@@ -56,13 +56,13 @@ def torchvision_set(name: str, root: Optional[str], split: str, download: bool) 
         dataset = cls(str(folder), train=train, download=False)
     except RuntimeError:
         if not download:
-            raise GankitError(
+            raise DataNotFound(
                 f"{name} was not found under {folder}; pass --data-root (or set GANKIT_DATA) to a "
                 f"folder holding {cls.__name__}/raw/, or allow downloading.") from None
         try:
             dataset = cls(str(folder), train=train, download=True)
         except Exception as error:  # any network or file error means the same thing to the user
-            raise GankitError(
+            raise DataNotFound(
                 f"{name} was not found under {folder} and could not be downloaded ({type(error).__name__}); "
                 f"pass --data-root (or set GANKIT_DATA) to a folder holding {cls.__name__}/raw/.") from None
     except Exception as error:
@@ -82,7 +82,7 @@ def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) 
 
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        raise GankitError(f"image folder {folder} does not exist.")
+        raise DataNotFound(f"image folder {folder} does not exist.")
     size = image_size or 64
     mode = {1: "L", 3: "RGB", None: "RGB"}.get(channels)
     if mode is None:

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.data import Batch, DataSpec
+from gankit.nets.blocks import PowerOfTwoSizes
 
 LossFn = Callable[[Batch], "tuple[Tensor, dict[str, Tensor]]"]
 
@@ -79,6 +80,15 @@ class Model(nn.Module):
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
+
+    @classmethod
+    def image_sizes(cls, options) -> Optional[PowerOfTwoSizes]:
+        """The image sizes this model's networks support with ``options``; None: any size.
+
+        When the data's native size is not among them, the trainer resizes to the
+        nearest larger one (MNIST 28 -> 32) and records it in config.yaml.
+        """
+        return None
 
     def players(self) -> list[Player]:
         raise NotImplementedError

@@ -27,6 +27,7 @@ from gankit.errors import GankitError
 from gankit.losses import r1_penalty
 from gankit.models.base import Model, OptimSpec, Player
 from gankit.nets import build_discriminator, build_generator, resolve_arch
+from gankit.nets.dcgan import SIZES as CONV_SIZES
 
 Norm = Literal["batch", "layer", "instance", "none"]
 Nets = Literal["auto", "mlp", "dcgan"]  # auto: MLP for 2-D points, DCGAN for images
@@ -84,6 +85,10 @@ class UnconditionalGAN(Model):
         self.augment = DiffAugment(options.diffaugment)
         self.G = self.build_generator()
         self.D = self.build_discriminator()
+
+    @classmethod
+    def image_sizes(cls, options):
+        return None if options.nets == "mlp" else CONV_SIZES
 
     # --- networks (subclasses may override) ----------------------------------
 

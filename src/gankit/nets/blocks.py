@@ -1,6 +1,8 @@
 """Small shared pieces: normalisation and activation by name, DCGAN init."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import nn
 
 NORMS = ("batch", "layer", "instance", "none")
@@ -34,3 +36,28 @@ def dcgan_init(module: nn.Module) -> None:
     elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm, nn.InstanceNorm2d)) and module.affine:
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
+
+
+@dataclass(frozen=True)
+class PowerOfTwoSizes:
+    """The square image sizes a conv pyramid supports: powers of two from ``minimum`` up."""
+
+    minimum: int
+
+    def accepts(self, size: int) -> bool:
+        return size >= self.minimum and size & (size - 1) == 0
+
+    def fit(self, size: int) -> int:
+        """The smallest supported size not below ``size`` (28 -> 32), so nothing is thrown away."""
+        fitted = self.minimum
+        while fitted < size:
+            fitted *= 2
+        return fitted
+
+    def nearest(self, size: int) -> list[int]:
+        """The supported sizes on either side of ``size`` (30 -> [16, 32])."""
+        above = self.fit(size)
+        return [above // 2, above] if above // 2 >= self.minimum else [above]
+
+    def __str__(self) -> str:
+        return f"a power-of-two image size >= {self.minimum}"

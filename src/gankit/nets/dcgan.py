@@ -14,14 +14,15 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from gankit.nets.blocks import dcgan_init, maybe_spectral_norm, norm_layer
+from gankit.nets.blocks import PowerOfTwoSizes, dcgan_init, maybe_spectral_norm, norm_layer
+
+SIZES = PowerOfTwoSizes(8)  # stride-2 stages between 4x4 and the image
 
 
 def _stride2_layers(image_size: int) -> int:
-    steps = math.log2(image_size) - 2
-    if image_size < 8 or steps != int(steps):
-        raise ValueError(f"DCGAN nets need a power-of-two image size >= 8, not {image_size}")
-    return int(steps)
+    if not SIZES.accepts(image_size):
+        raise ValueError(f"DCGAN nets need {SIZES}, not {image_size}")
+    return int(math.log2(image_size)) - 2
 
 
 class DCGANGenerator(nn.Module):

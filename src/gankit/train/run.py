@@ -6,9 +6,12 @@
     RUN/metrics.jsonl         logged training values
     RUN/tb/                   TensorBoard events
     RUN/eval.json             written by `gankit eval`
+    RUN/machine.json          the machine each training session ran on (CPU, GPU, torch, threads)
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from pathlib import Path
 from typing import Optional
@@ -16,14 +19,16 @@ from typing import Optional
 import torch
 import yaml
 
-from gankit.config import RunConfig, resolve
-from gankit.data import DataSpec
-from gankit.errors import GankitError
+from gankit.config import DataConfig, RunConfig, resolve
+from gankit.data import ROOTED, DataSpec, data_root
+from gankit.errors import DataNotFound, GankitError
+from gankit.machine import describe
 from gankit.registry import get_model
 from gankit.train.checkpoint import load_checkpoint
 
 CONFIG_FILE = "config.yaml"
 LATEST = Path("checkpoints") / "latest.pt"
+MACHINE_FILE = "machine.json"
 
 
 def new_run_dir(out: Optional[str], model: str, data: str) -> Path:
@@ -50,6 +55,62 @@ def read_run_config(run_dir: Path) -> RunConfig:
     if not isinstance(tree, dict) or "model" not in tree:
         raise GankitError(f"{config_path} is not a gankit run config.")
     return resolve(tree, get_model(tree["model"]).Options)
+
+
+def pin_data(data: DataConfig) -> None:
+    """Write where the data really is into ``data``, so a run can find it again from any shell:
+    the absolute root of a torchvision-layout set (from --data-root, $GANKIT_DATA or the cache
+    folder) and the absolute path of an image folder."""
+    if data.name in ROOTED:
+        data.root = str(data_root(data.root).resolve())
+    elif data.name.startswith("folder:"):
+        data.name = "folder:" + str(Path(data.name.split(":", 1)[1]).expanduser().resolve())
+
+
+def relocate(data: DataConfig, data_root: Optional[str]) -> DataConfig:
+    """A copy of ``data`` that looks for the data under ``data_root`` (--data-root) instead; None keeps it.
+
+    For an image folder run, ``data_root`` is the folder itself.
+    """
+    if data_root is None:
+        return dataclasses.replace(data)
+    folder = Path(data_root).expanduser()
+    if not folder.is_dir():
+        raise GankitError(f"--data-root {data_root} is not a folder.")
+    if data.name.startswith("folder:"):
+        return dataclasses.replace(data, name=f"folder:{folder.resolve()}")
+    return dataclasses.replace(data, root=str(folder.resolve()))
+
+
+def run_data(config: RunConfig, split: str, data_root: Optional[str] = None):
+    """The data of a trained run: where config.yaml says it was, or under ``data_root`` (--data-root).
+
+    Nothing is downloaded and config.yaml is not changed; a folder that does not
+    hold the data is one clear error.
+    """
+    from gankit.train.trainer import load_data
+
+    data = dataclasses.replace(relocate(config.data, data_root), download=False)
+    try:
+        return load_data(data, split)
+    except DataNotFound:
+        if data_root is not None:
+            raise GankitError(f"--data-root {data_root} does not hold {config.data.name} in torchvision's layout "
+                              f"(MNIST/raw/..., FashionMNIST/raw/...).") from None
+        where = data.name.split(":", 1)[1] if data.name.startswith("folder:") else data.root or "the default root"
+        raise GankitError(f"this run's data ({config.data.name}) is no longer at {where}, where config.yaml says "
+                          f"it was; pass --data-root DIR to point the run at it.") from None
+
+
+def record_machine(run_dir: Path, step: int) -> None:
+    """Append this machine to RUN/machine.json: one entry per training session, from ``step`` on."""
+    path = run_dir / MACHINE_FILE
+    try:
+        sessions = json.loads(path.read_text())["sessions"] if path.exists() else []
+    except (OSError, ValueError, KeyError, TypeError):
+        sessions = []  # unreadable: start the record afresh rather than stop training
+    sessions.append({"from_step": step, **describe()})
+    path.write_text(json.dumps({"sessions": sessions}, indent=2) + "\n")
 
 
 def pick_device(choice: str) -> torch.device:

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from gankit.config import DEFAULT_STEPS, DataConfig, RunConfig
-from gankit.data import Dataset, load_dataset
+from gankit.data import Dataset, load_dataset, resized
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, generate
 from gankit.registry import get_model
 from gankit.train.checkpoint import save_checkpoint
 from gankit.train.logger import MetricsLogger
-from gankit.train.run import CONFIG_FILE, LATEST, pick_device
+from gankit.machine import bf16_native
+from gankit.train.run import CONFIG_FILE, LATEST, pick_device, pin_data, record_machine
 from gankit.visual import save_samples
 
 GRID_SAMPLES = 64
@@ -38,15 +40,32 @@ def load_data(data: DataConfig, split: str = "train") -> Dataset:
     return load_dataset(data.name, data.root, split, data.image_size, data.channels, data.download)
 
 
+def say(message: str) -> None:
+    """A note or warning for the person at the terminal (progress output is on stderr too)."""
+    print(f"gankit: {message}", file=sys.stderr, flush=True)
+
+
 class Trainer:
-    def __init__(self, config: RunConfig, run_dir: Path, dataset: Optional[Dataset] = None):
-        self.config, self.run_dir = config, run_dir
+    """Trains ``config`` into ``run_dir``.
+
+    Settings left to the trainer are decided here and written into the config
+    (so config.yaml records them): the absolute data location, an image size the
+    model's networks support (``data.image_size``) and the precision
+    (``train.precision: auto``).
+    """
+
+    def __init__(self, config: RunConfig, run_dir: Path, dataset: Optional[Dataset] = None,
+                 notify: Callable[[str], None] = say):
+        self.config, self.run_dir, self.notify = config, run_dir, notify
         train = config.train
         self.device = pick_device(train.device)
-        self.dataset = dataset if dataset is not None else load_data(config.data)
+        pin_data(config.data)
+        model_cls = get_model(config.model)
+        self.dataset = self._fit_image_size(model_cls, dataset if dataset is not None else load_data(config.data))
+        train.precision = self._choose_precision(train.precision)
         torch.manual_seed(train.seed)
         try:
-            self.model = get_model(config.model)(config.options, self.dataset.spec).to(self.device)
+            self.model = model_cls(config.options, self.dataset.spec).to(self.device)
         except ValueError as error:  # networks that cannot be built for this data
             raise GankitError(f"{config.model} cannot be built for {self.dataset.spec.name}: {error}.") from None
         self.channels_last = train.channels_last and self.dataset.spec.is_image
@@ -64,6 +83,35 @@ class Trainer:
         self.step = 0
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
         self._stop_requested = False
+
+    def _fit_image_size(self, model_cls, dataset: Dataset) -> Dataset:
+        """Resize images the model's networks cannot take to the nearest larger size they can."""
+        sizes = model_cls.image_sizes(self.config.options)
+        if sizes is None or not dataset.spec.is_image or sizes.accepts(dataset.spec.shape[-1]):
+            return dataset
+        size, data, model = dataset.spec.shape[-1], self.config.data, self.config.model
+        if data.image_size is not None:
+            raise GankitError(f"data.image_size={size} does not fit {model}'s networks, which need {sizes}; "
+                              f"the nearest sizes that do are {' and '.join(map(str, sizes.nearest(size)))}.")
+        data.image_size = sizes.fit(size)
+        self.notify(f"note: {model}'s networks need {sizes}, so {data.name} ({size}x{size}) is resized to "
+                    f"{data.image_size}x{data.image_size} (recorded as data.image_size in config.yaml).")
+        return resized(dataset, data.image_size)
+
+    def _choose_precision(self, asked: str) -> str:
+        """'auto': bf16 autocast for images where the hardware computes bf16 natively, else fp32.
+
+        2-D points stay fp32: bf16 resolves steps of 1/128 near 1, coarser than ring8's modes (std 0.01).
+        """
+        native = bf16_native(self.device)
+        if asked == "auto":
+            return "bf16" if native and self.dataset.spec.is_image else "fp32"
+        if asked == "bf16" and not native:
+            hardware = "this CPU has neither AVX512-BF16 nor AMX" if self.device.type == "cpu" else \
+                "this GPU predates compute capability 8.0"
+            self.notify(f"warning: {hardware}, so bf16 is emulated and usually far slower than fp32 "
+                        f"(precision auto picks what the hardware runs natively).")
+        return asked
 
     # --- state -----------------------------------------------------------------
 
@@ -220,6 +268,7 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if not (self.run_dir / CONFIG_FILE).exists():
             self.config.save(self.run_dir / CONFIG_FILE)
+        record_machine(self.run_dir, self.step)
         logger = MetricsLogger(self.run_dir, resume_step=self.step)
         self.model.train()
         bar = tqdm(total=total, initial=self.step, desc=f"{self.config.model}/{self.dataset.spec.name}",
