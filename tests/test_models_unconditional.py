@@ -17,7 +17,7 @@ from gankit.config import build_dataclass, resolve
 from gankit.data import Batch, DataSpec, load_dataset
 from gankit.errors import GankitError
 from gankit.losses import ADVERSARIAL_LOSSES
-from gankit.models.unconditional import LossName, UnconditionalGAN
+from gankit.models.unconditional.base import LossName, UnconditionalGAN
 from gankit.registry import all_models, get_model
 from gankit.train.logger import MetricsLogger
 from gankit.train.trainer import Trainer

@@ -29,10 +29,13 @@ class DataConfig:
     image_size: Optional[int] = None
     channels: Optional[int] = None  # image folders only: 1 or 3 (default 3)
     download: bool = True  # let torchvision download MNIST / Fashion-MNIST when they are absent
+    # semi-supervised models: keep this many training labels, balanced per class, chosen by train.seed
+    labels: Optional[int] = None
 
     def validate(self) -> None:
-        if self.image_size is not None and self.image_size < 1:
-            raise GankitError(f"data.image_size must be positive, not {self.image_size}.")
+        for key in ("image_size", "labels"):
+            if getattr(self, key) is not None and getattr(self, key) < 1:
+                raise GankitError(f"data.{key} must be positive, not {getattr(self, key)}.")
 
 
 @dataclass

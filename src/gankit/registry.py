@@ -20,8 +20,8 @@ def register(cls: type) -> type:
 def _import_all() -> None:
     import gankit.models
 
-    for info in pkgutil.iter_modules(gankit.models.__path__):
-        importlib.import_module(f"gankit.models.{info.name}")
+    for info in pkgutil.walk_packages(gankit.models.__path__, prefix="gankit.models."):
+        importlib.import_module(info.name)
 
 
 def all_models() -> dict[str, type]:

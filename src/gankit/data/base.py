@@ -26,10 +26,12 @@ class DataSpec:
 
 @dataclass
 class Batch:
-    """One training batch: ``x`` real samples (images in [-1, 1]), ``y`` labels or None."""
+    """One training batch: ``x`` real samples (images in [-1, 1]), ``y`` labels or None, and for
+    semi-supervised models ``labelled``, a second batch drawn from the labelled subset."""
 
     x: Tensor
     y: Optional[Tensor] = None
+    labelled: Optional["Batch"] = None
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -59,8 +61,8 @@ class ImageDataset:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def batches(self, batch_size: int, seed: int, device: torch.device) -> "ImageBatches":
-        return ImageBatches(self, batch_size, seed, device)
+    def batches(self, batch_size: int, seed: int, device: torch.device, with_labels: bool = True) -> "ImageBatches":
+        return ImageBatches(self, batch_size, seed, device, with_labels)
 
 
 class ImageBatches:
@@ -69,13 +71,15 @@ class ImageBatches:
     Each epoch is a fresh permutation from a private generator; the incomplete
     last batch of an epoch is dropped. The whole order is part of the state, so
     a resumed run sees exactly the batches an uninterrupted run would.
+    ``with_labels=False`` leaves the labels out of the batches.
     """
 
-    def __init__(self, dataset: ImageDataset, batch_size: int, seed: int, device: torch.device):
+    def __init__(self, dataset: ImageDataset, batch_size: int, seed: int, device: torch.device,
+                 with_labels: bool = True):
         if batch_size > len(dataset):
             raise GankitError(f"the batch size {batch_size} exceeds the {len(dataset)} images of {dataset.spec.name}.")
         self.images = dataset.images.to(device)
-        self.labels = None if dataset.labels is None else dataset.labels.to(device)
+        self.labels = dataset.labels.to(device) if with_labels and dataset.labels is not None else None
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.empty(0, dtype=torch.long)

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.data import Batch, DataSpec
+from gankit.data.labels import LabelUse
 from gankit.nets.blocks import PowerOfTwoSizes
 
 LossFn = Callable[[Batch], "tuple[Tensor, dict[str, Tensor]]"]
@@ -71,6 +72,15 @@ class Model(nn.Module):
     Options: ClassVar[type]
     # Attribute names of the modules whose weights EMA averages and sampling uses.
     ema_modules: ClassVar[tuple[str, ...]] = ("G",)
+    # Which labels the training batches carry (gankit.data.labels): none, all, or some (semi-supervised).
+    label_use: ClassVar[LabelUse] = "none"
+    # What sample(n, labels) takes: None (no labels), "class" (the data's classes) or "code" (the values
+    # of a categorical code the model discovers without labels, like InfoGAN's c1); see ``num_labels``.
+    sample_labels: ClassVar[Optional[Literal["class", "code"]]] = None
+    # Names of the continuous latent codes ``traverse`` can sweep (InfoGAN's c2, c3).
+    continuous_codes: ClassVar[tuple[str, ...]] = ()
+    # Task metrics (gankit.metrics.tasks) gankit eval adds for this model, beyond the image metrics.
+    task_metrics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options, data: DataSpec):
         super().__init__()
@@ -96,6 +106,11 @@ class Model(nn.Module):
     def sample(self, n: int, labels: Optional[Tensor] = None) -> Tensor:
         """``n`` samples in data space (images in [-1, 1]); conditional models take labels."""
         raise NotImplementedError
+
+    @property
+    def num_labels(self) -> int:
+        """How many label values ``sample`` takes (classes or code values)."""
+        raise NotImplementedError(f"{self.name} samples without labels")
 
     def after_step(self, player: str) -> None:
         """Called after each optimizer step of ``player`` (weight clipping, controllers)."""

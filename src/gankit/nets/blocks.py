@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 NORMS = ("batch", "layer", "instance", "none")
@@ -21,6 +22,20 @@ def norm_layer(kind: str, channels: int, conv: bool = True) -> nn.Module:
     if kind == "none":
         return nn.Identity()
     raise ValueError(f"unknown norm '{kind}'; choose one of {NORMS}")
+
+
+class GaussianNoise(nn.Module):
+    """Adds N(0, std^2) noise in training mode; the identity in eval mode (and when std is 0)."""
+
+    def __init__(self, std: float):
+        super().__init__()
+        self.std = std
+
+    def forward(self, x):
+        return x + self.std * torch.randn_like(x) if self.training and self.std > 0 else x
+
+    def extra_repr(self) -> str:
+        return f"std={self.std}"
 
 
 def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> nn.Module:

@@ -45,8 +45,11 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Image -> ``out_dim`` raw logits per sample; ``features(x)`` gives the flattened last feature map.
+    """Image -> ``out_dim`` raw logits per sample.
 
+    ``features(x)`` is the flattened last feature map (``feature_dim`` numbers per
+    sample) and ``logits(features)`` the 4x4 conv head on it, so models can put
+    heads of their own (a class projection, InfoGAN's Q) on the same trunk.
     ``pack`` > 1 stacks that many images along channels (PacGAN).
     """
 
@@ -64,6 +67,7 @@ class DCGANDiscriminator(nn.Module):
         self.trunk = nn.Sequential(*layers)
         self.head = sn(nn.Conv2d(hidden[-1], out_dim, 4, 1, 0))
         self.pack, self.out_dim = pack, out_dim
+        self.feature_dim = hidden[-1] * 16
         self.apply(dcgan_init)
 
     def _packed(self, x: Tensor) -> Tensor:
@@ -72,6 +76,9 @@ class DCGANDiscriminator(nn.Module):
     def features(self, x: Tensor) -> Tensor:
         return self.trunk(self._packed(x)).flatten(1)
 
-    def forward(self, x: Tensor) -> Tensor:
-        logits = self.head(self.trunk(self._packed(x))).flatten(1)
+    def logits(self, features: Tensor) -> Tensor:
+        logits = self.head(features.view(features.shape[0], -1, 4, 4)).flatten(1)
         return logits.squeeze(1) if self.out_dim == 1 else logits
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.logits(self.features(x))

@@ -7,7 +7,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
-from gankit.nets.blocks import maybe_spectral_norm, norm_layer
+from gankit.nets.blocks import GaussianNoise, maybe_spectral_norm, norm_layer
 
 
 class MLPGenerator(nn.Module):
@@ -38,23 +38,34 @@ class MLPDiscriminator(nn.Module):
     """Flattened input -> hidden LeakyReLU(0.2) layers -> ``out_dim`` raw logits per sample.
 
     ``in_shape`` is one sample's shape; ``pack`` > 1 judges that many samples at once
-    (PacGAN), so the input batch must be a multiple of ``pack``.
+    (PacGAN), so the input batch must be a multiple of ``pack``. ``features(x)`` is the
+    last hidden layer (``feature_dim`` numbers) and ``logits(features)`` the output layer.
+    ``noise=(a, b)`` adds Gaussian noise of std a to the input and b to every hidden layer's
+    input while training (the Improved-GAN discriminator's regulariser).
     """
 
     def __init__(self, in_shape: Sequence[int], hidden: Sequence[int] = (256, 256, 256), out_dim: int = 1,
-                 norm: str = "none", spectral_norm: bool = False, pack: int = 1):
+                 norm: str = "none", spectral_norm: bool = False, pack: int = 1,
+                 noise: tuple[float, float] = (0.0, 0.0)):
         super().__init__()
         self.pack = pack
+        noisy = lambda std, layer: nn.Sequential(GaussianNoise(std), layer) if std > 0 else layer  # noqa: E731
         layers: list[nn.Module] = []
         width = math.prod(in_shape) * pack
-        for out in hidden:
-            layers += [maybe_spectral_norm(nn.Linear(width, out), spectral_norm),
+        for i, out in enumerate(hidden):
+            layers += [noisy(noise[min(i, 1)], maybe_spectral_norm(nn.Linear(width, out), spectral_norm)),
                        norm_layer(norm, out, conv=False), nn.LeakyReLU(0.2)]
             width = out
-        layers.append(maybe_spectral_norm(nn.Linear(width, out_dim), spectral_norm))
+        layers.append(noisy(noise[1], maybe_spectral_norm(nn.Linear(width, out_dim), spectral_norm)))
         self.net = nn.Sequential(*layers)
-        self.out_dim = out_dim
+        self.out_dim, self.feature_dim = out_dim, width
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.net[:-1](x.reshape(x.shape[0] // self.pack, -1))
+
+    def logits(self, features: Tensor) -> Tensor:
+        logits = self.net[-1](features)
+        return logits.squeeze(1) if self.out_dim == 1 else logits
 
     def forward(self, x: Tensor) -> Tensor:
-        logits = self.net(x.reshape(x.shape[0] // self.pack, -1))
-        return logits.squeeze(1) if self.out_dim == 1 else logits
+        return self.logits(self.features(x))

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from gankit.config import DEFAULT_STEPS, DataConfig, RunConfig
 from gankit.data import Dataset, load_dataset, resized
+from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, generate
 from gankit.registry import get_model
@@ -62,6 +63,7 @@ class Trainer:
         pin_data(config.data)
         model_cls = get_model(config.model)
         self.dataset = self._fit_image_size(model_cls, dataset if dataset is not None else load_data(config.data))
+        self._check_labels(model_cls)
         train.precision = self._choose_precision(train.precision)
         torch.manual_seed(train.seed)
         try:
@@ -79,7 +81,8 @@ class Trainer:
         if train.ema_decay > 0:
             self.emas = {name: AveragedModel(getattr(self.model, name), multi_avg_fn=get_ema_multi_avg_fn(
                 train.ema_decay), use_buffers=True) for name in self.model.ema_modules}
-        self.batches = self.dataset.batches(train.batch_size, train.seed, self.device)
+        self.batches = batch_stream(self.dataset, train.batch_size, train.seed, self.device, model_cls.label_use,
+                                    config.data.labels)
         self.step = 0
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
         self._stop_requested = False
@@ -97,6 +100,15 @@ class Trainer:
         self.notify(f"note: {model}'s networks need {sizes}, so {data.name} ({size}x{size}) is resized to "
                     f"{data.image_size}x{data.image_size} (recorded as data.image_size in config.yaml).")
         return resized(dataset, data.image_size)
+
+    def _check_labels(self, model_cls) -> None:
+        use, model, spec, n_labels = model_cls.label_use, self.config.model, self.dataset.spec, self.config.data.labels
+        if use != "none" and not spec.num_classes:
+            raise GankitError(f"{model} trains on class labels, and {spec.name} has none; "
+                              f"use a labelled dataset (digits, mnist, fashion-mnist).")
+        if n_labels is not None and use != "some":
+            uses = "every label" if use == "all" else "no labels"
+            raise GankitError(f"data.labels keeps a labelled subset for semi-supervised models; {model} uses {uses}.")
 
     def _choose_precision(self, asked: str) -> str:
         """'auto': bf16 autocast for images where the hardware computes bf16 natively, else fp32.
@@ -181,7 +193,9 @@ class Trainer:
     def _next_batch(self):
         batch = self.batches.next()
         if self.channels_last:
-            batch.x = batch.x.contiguous(memory_format=torch.channels_last)
+            for part in (batch, batch.labelled):
+                if part is not None:
+                    part.x = part.x.contiguous(memory_format=torch.channels_last)
         return batch
 
     def train_round(self, logger: MetricsLogger) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gankit.losses import ADVERSARIAL_LOSSES
-from gankit.models.unconditional import AdversarialOptions, Nets, UnconditionalGAN
+from gankit.models.unconditional.base import AdversarialOptions, Nets, UnconditionalGAN
 from gankit.registry import register
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from gankit.models.unconditional import UnconditionalGAN
+from gankit.models.unconditional.base import UnconditionalGAN
 from gankit.registry import register
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch.nn.functional as F
 
 from gankit.errors import GankitError
-from gankit.models.unconditional import UnconditionalGAN, UnconditionalOptions
+from gankit.models.unconditional.base import UnconditionalGAN, UnconditionalOptions
 from gankit.nets.autoencoder import build_autoencoder
 from gankit.registry import register
 

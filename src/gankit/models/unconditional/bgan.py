@@ -15,7 +15,7 @@ when D saturates) and crashes on an undefined data loader.
 from __future__ import annotations
 
 from gankit.losses import d_loss_bce
-from gankit.models.unconditional import UnconditionalGAN
+from gankit.models.unconditional.base import UnconditionalGAN
 from gankit.registry import register
 
 

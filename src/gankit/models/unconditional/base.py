@@ -17,49 +17,27 @@ the D nets do the stacking) and the choice of networks by the data
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
 
 import torch
 from torch import Tensor
 
-from gankit.augment import DiffAugment, parse_policy
+from gankit.augment import DiffAugment
 from gankit.errors import GankitError
 from gankit.losses import r1_penalty
 from gankit.models.base import Model, OptimSpec, Player
+from gankit.models.options import BaseOptions, LossName, Nets, Norm, Optimizer  # noqa: F401 (re-exported)
 from gankit.nets import build_discriminator, build_generator, resolve_arch
 from gankit.nets.dcgan import SIZES as CONV_SIZES
 
-Norm = Literal["batch", "layer", "instance", "none"]
-Nets = Literal["auto", "mlp", "dcgan"]  # auto: MLP for 2-D points, DCGAN for images
-LossName = Literal["ns", "minimax", "lsgan", "wasserstein", "hinge"]  # losses.ADVERSARIAL_LOSSES keys
-Optimizer = Literal["adam", "rmsprop", "sgd"]
-
 
 @dataclass
-class UnconditionalOptions:
-    z_dim: int = 64
-    nets: Nets = "auto"
-    width: Optional[int] = None  # hidden units (MLP, default 256) or base channels (DCGAN, default 64)
-    g_norm: Norm = "batch"  # G's normalisation (convolutional / image G only)
-    d_norm: Norm = "batch"  # D's normalisation (DCGAN D; the MLP D has none unless 'layer')
-    optimizer: Optimizer = "adam"
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    n_critic: int = 1  # D steps (each on a fresh batch) per G step
-    spectral_norm: bool = False  # spectral normalisation on every layer of D (Miyato et al. 2018)
-    r1_gamma: float = 0.0  # > 0 adds gamma/2 * E||grad D(x)||^2 at real data (Mescheder et al. 2018)
+class UnconditionalOptions(BaseOptions):
     pack: int = 1  # PacGAN: D judges this many samples at once (Lin et al. 2018)
-    diffaugment: str = ""  # DiffAugment policy for image data, e.g. "color,translation,cutout"
 
     def validate(self) -> None:
-        for key in ("z_dim", "n_critic", "pack"):
-            if getattr(self, key) < 1:
-                raise GankitError(f"options.{key} must be at least 1, not {getattr(self, key)}.")
-        if self.width is not None and self.width < 1:
-            raise GankitError(f"options.width must be at least 1, not {self.width}.")
-        if self.lr <= 0 or self.r1_gamma < 0:
-            raise GankitError("options.lr must be positive and options.r1_gamma non-negative.")
-        parse_policy(self.diffaugment)
+        super().validate()
+        if self.pack < 1:
+            raise GankitError(f"options.pack must be at least 1, not {self.pack}.")
 
 
 @dataclass

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from gankit.errors import GankitError
-from gankit.models.unconditional import Norm, UnconditionalGAN, UnconditionalOptions
+from gankit.models.unconditional.base import Norm, UnconditionalGAN, UnconditionalOptions
 from gankit.nets.autoencoder import build_autoencoder
 from gankit.registry import register
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from gankit.errors import GankitError
 from gankit.losses import clip_weights
-from gankit.models.gan import GAN, GANOptions
-from gankit.models.unconditional import LossName, Nets, Optimizer
+from gankit.models.unconditional.gan import GAN, GANOptions
+from gankit.models.unconditional.base import LossName, Nets, Optimizer
 from gankit.registry import register
 
 

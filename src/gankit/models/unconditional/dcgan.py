@@ -9,8 +9,8 @@ script uses Upsample+Conv, dropout and BatchNorm after the activation instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from gankit.models.gan import GAN, GANOptions
-from gankit.models.unconditional import Nets
+from gankit.models.unconditional.gan import GAN, GANOptions
+from gankit.models.unconditional.base import Nets
 from gankit.registry import register
 
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gankit.losses import dragan_penalty
-from gankit.models.gan import GAN, GANOptions
-from gankit.models.unconditional import Nets, Norm
+from gankit.models.unconditional.gan import GAN, GANOptions
+from gankit.models.unconditional.base import Nets, Norm
 from gankit.registry import register
 
 

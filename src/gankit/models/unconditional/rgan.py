@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gankit.losses import relativistic_loss
-from gankit.models.unconditional import UnconditionalGAN, UnconditionalOptions
+from gankit.models.unconditional.base import UnconditionalGAN, UnconditionalOptions
 from gankit.registry import register
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gankit.losses import wgan_div_penalty
-from gankit.models.wgan_gp import WGANGP, PenalisedCriticOptions
+from gankit.models.unconditional.wgan_gp import WGANGP, PenalisedCriticOptions
 from gankit.registry import register
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gankit.models.gan import GAN, GANOptions
-from gankit.models.unconditional import LossName, Nets, Norm
+from gankit.models.unconditional.gan import GAN, GANOptions
+from gankit.models.unconditional.base import LossName, Nets, Norm
 from gankit.registry import register
 
 

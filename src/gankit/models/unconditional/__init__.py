@@ -1,0 +1,1 @@
+"""The unconditional family: G(z) against a critic D, one file per objective on the shared ``base``."""
