@@ -7,7 +7,7 @@ from typing import Literal, Optional
 import pytest
 import yaml
 
-from gankit.config import DataConfig, TrainConfig, build_dataclass, coerce, parse_assignment, resolve
+from gankit.config import DataConfig, TrainConfig, build_dataclass, parse_assignment, resolve
 from gankit.errors import GankitError
 from gankit.registry import get_model
 

@@ -125,25 +125,57 @@ def _resume(args) -> int:
     return _finish_training(trainer, trainer.fit(progress=not args.quiet))
 
 
+TRAVERSE_VALUES = 9  # columns of a traversal: the code from -2 to 2 in steps of 0.5
+
+
+def _check_sample_request(args, config, model) -> None:
+    if args.n is None:
+        args.n = 64 if model.sample_labels is None or args.class_ is not None else 10 * model.num_labels
+    if args.n < 1:
+        raise GankitError("-n must be at least 1.")
+    if args.traverse is not None and args.class_ is not None:
+        raise GankitError("--traverse draws every code value; give it without --class.")
+    if args.traverse is not None and args.traverse not in model.continuous_codes:
+        codes = ", ".join(model.continuous_codes)
+        raise GankitError(f"--traverse {args.traverse} needs a model with that continuous code; " + (
+            f"{config.model} has {codes}." if codes else f"{config.model} has none (infogan has c2 and c3)."))
+    if args.class_ is not None:
+        if model.sample_labels is None:
+            raise GankitError(f"--class needs a model that samples by class or code; {config.model} takes no labels.")
+        if not 0 <= args.class_ < model.num_labels:
+            kind = "classes" if model.sample_labels == "class" else "code values"
+            raise GankitError(f"--class {args.class_} is out of range: {config.model} on {config.data.name} takes "
+                              f"{kind} 0 to {model.num_labels - 1}.")
+
+
 def _cmd_sample(args) -> int:
     import torch
 
-    from gankit.metrics import generate
+    from gankit.metrics import generate, sample_grid
     from gankit.train.run import load_model, run_data
     from gankit.visual import save_samples
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    if args.n < 1:
-        raise GankitError("-n must be at least 1.")
-    out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}.png"
+    _check_sample_request(args, config, model)
+    what = (f"_{args.traverse}" if args.traverse else f"_class{args.class_}" if args.class_ is not None else "")
+    out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}{what}.png"
     # Only 2-D pictures need the data (its modes); a --data-root given anyway is checked.
     dataset = run_data(config, "test", args.data_root) if args.data_root or not model.data.is_image else None
     torch.manual_seed(args.seed)
-    samples = generate(model, args.n)
+    per_row = None
+    if args.traverse is not None:
+        with torch.no_grad():
+            samples = model.traverse(args.traverse, torch.linspace(-2, 2, TRAVERSE_VALUES), noise_seed=args.seed)
+        per_row = TRAVERSE_VALUES
+    elif args.class_ is not None:
+        samples = generate(model, args.n, label=args.class_)
+    else:
+        samples, per_row = sample_grid(model, args.n)
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_samples(samples, out, getattr(dataset, "modes", None), f"{config.model} step {step}")
-    print(f"wrote {args.n} samples to {out}")
+    save_samples(samples.float().cpu(), out, getattr(dataset, "modes", None), f"{config.model} step {step}",
+                 nrow=per_row)
+    print(f"wrote {len(samples)} samples to {out}")
     return 0
 
 
@@ -151,14 +183,17 @@ def _cmd_eval(args) -> int:
     import torch
 
     from gankit.metrics import DEFAULT_EVAL_SAMPLES, evaluate
+    from gankit.metrics.tasks import TaskData
     from gankit.train.run import load_model, run_data
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
     dataset = run_data(config, "test", args.data_root)
+    task_data = TaskData(dataset, train=lambda: run_data(config, "train", args.data_root), labels=config.data.labels,
+                         seed=config.train.seed)
     n = args.n or DEFAULT_EVAL_SAMPLES[dataset.spec.kind]
     torch.manual_seed(args.seed)
-    metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png")
+    metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png", task_data=task_data)
     _write_eval(run_dir, metrics, step, n)
     if args.json:
         print(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2))
@@ -229,12 +264,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="write a grid (or scatter plot) of samples from a run")
     sample.add_argument("run_dir")
-    sample.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    sample.add_argument("-n", type=int, help="number of samples (default 64; 10 per row of a class grid)")
     sample.add_argument("--out", metavar="FILE.png")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     sample.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
     sample.add_argument("--data-root", metavar="DIR", help=RUN_DATA_ROOT_HELP)
+    sample.add_argument("--class", dest="class_", type=int, metavar="K",
+                        help="conditional models: samples of class K (infogan, clustergan: of code value K); "
+                             "default: one row per class")
+    sample.add_argument("--traverse", metavar="CODE",
+                        help="infogan: rows = categorical code, columns = CODE (e.g. c2) from -2 to 2")
     sample.set_defaults(func=_cmd_sample)
 
     ev = sub.add_parser("eval", help="compute the metrics that fit a run's data; writes RUN_DIR/eval.json")

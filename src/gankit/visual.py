@@ -44,9 +44,10 @@ def save_scatter(points: Tensor, path: Path, modes: Optional[Tensor] = None, tit
     plt.close(fig)
 
 
-def save_samples(samples: Tensor, path: Path, modes: Optional[Tensor] = None, title: str = "") -> None:
-    """A grid PNG for images (N, C, H, W), a scatter PNG for 2-D points (N, 2)."""
+def save_samples(samples: Tensor, path: Path, modes: Optional[Tensor] = None, title: str = "",
+                 nrow: Optional[int] = None) -> None:
+    """A grid PNG for images (N, C, H, W; ``nrow`` per row, default square), a scatter PNG for 2-D points (N, 2)."""
     if samples.dim() == 4:
-        save_image_grid(samples, path)
+        save_image_grid(samples, path, nrow)
     else:
         save_scatter(samples, path, modes, title)

@@ -1,4 +1,4 @@
-"""Adversarial objectives and critic penalties (see the two submodules)."""
+"""Adversarial objectives, the class-aware models' terms and critic penalties (see the submodules)."""
 from gankit.losses.adversarial import (
     ADVERSARIAL_LOSSES,
     RELATIVISTIC_BASES,
@@ -13,6 +13,14 @@ from gankit.losses.adversarial import (
     g_loss_nonsaturating,
     g_loss_wasserstein,
     relativistic_loss,
+)
+from gankit.losses.classes import (
+    auxiliary_class_loss,
+    cluster_code_loss,
+    feature_matching,
+    info_loss,
+    realness,
+    semi_supervised_d_loss,
 )
 from gankit.losses.penalties import (
     clip_weights,

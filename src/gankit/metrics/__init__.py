@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 
@@ -14,26 +14,44 @@ DEFAULT_EVAL_SAMPLES = {"toy2d": 2500, "image": 10000}  # 2,500 is the 2-D proto
 
 
 @torch.no_grad()
-def generate(model, n: int, batch_size: int = 500, label: Optional[int] = None) -> torch.Tensor:
-    """``n`` samples from ``model`` (in eval mode) on the CPU, drawn in batches; all of class ``label`` if given."""
-    def draw(m: int) -> torch.Tensor:
+def generate(model, n: int, batch_size: int = 500, label: Union[int, torch.Tensor, None] = None) -> torch.Tensor:
+    """``n`` samples from ``model`` (in eval mode) on the CPU, drawn in batches.
+
+    ``label`` (an int, or one label per sample) is passed to ``model.sample`` for
+    models that take labels: a class, or a code value.
+    """
+    if isinstance(label, int):
+        label = torch.full((n,), label, dtype=torch.long)
+
+    def draw(start: int, stop: int) -> torch.Tensor:
         if label is None:
-            return model.sample(m)
-        return model.sample(m, torch.full((m,), label, dtype=torch.long, device=model.device))
+            return model.sample(stop - start)
+        return model.sample(stop - start, label[start:stop].to(model.device))
 
     was_training = model.training
     model.eval()
     try:
-        chunks = [draw(min(batch_size, n - start)).float().cpu() for start in range(0, n, batch_size)]
+        chunks = [draw(start, min(start + batch_size, n)).float().cpu() for start in range(0, n, batch_size)]
     finally:
         model.train(was_training)
     return torch.cat(chunks)
 
 
-def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = None) -> dict:
-    """The metrics that fit ``dataset`` on ``n_samples`` samples of ``model``.
+def sample_grid(model, n: int) -> tuple[torch.Tensor, Optional[int]]:
+    """(samples, images per row) for a picture: one row per label value for models that take
+    labels (classes or codes), else ``n`` samples in a square grid (``None``)."""
+    if model.sample_labels is None:
+        return generate(model, n), None
+    columns = max(1, n // model.num_labels)
+    labels = torch.arange(model.num_labels).repeat_interleave(columns)
+    return generate(model, len(labels), label=labels), columns
 
-    ``plot``, when given, receives a picture of the samples that were scored.
+
+def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = None, task_data=None) -> dict:
+    """The metrics that fit ``dataset`` (the test split) on ``n_samples`` samples of ``model``.
+
+    ``plot``, when given, receives a picture of the samples that were scored;
+    ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics may read.
     """
     from gankit.visual import save_samples
 
@@ -47,4 +65,4 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
         return metrics
     if plot is not None:
         save_samples(samples[:64], plot)
-    return image_metrics(model, samples, dataset)
+    return image_metrics(model, samples, dataset, task_data)

@@ -142,12 +142,12 @@ def _channel_outputs(net, images: Tensor) -> tuple[Tensor, Tensor]:
     return torch.cat([f for f, _ in outputs], 1), torch.stack([logits for _, logits in outputs], 1)
 
 
-def image_metrics(model, samples: Tensor, dataset: ImageDataset) -> dict:
-    """Every metric that fits ``dataset``: samples (float, [-1, 1]) against as many of its images.
+def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None) -> dict:
+    """Every metric that fits ``dataset``: samples (float, [-1, 1]) against as many of its images,
+    plus the task metrics ``model`` lists (gankit.metrics.tasks), on ``task_data`` (default: the
+    test split ``dataset`` alone)."""
+    from gankit.metrics.tasks import TaskData, task_metrics
 
-    A model whose ``conditional`` attribute is true is also asked for samples
-    of each class, and scored by the classifier's accuracy on them.
-    """
     name = dataset.spec.name
     with torch.random.fork_rng():
         torch.manual_seed(METRIC_SEED)
@@ -156,23 +156,24 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset) -> dict:
     metrics = {"real_images": len(real)}
     if inception_weights() is not None:
         metrics["inception_fid"] = inception_fid(samples, real)
+    net = None
     if name not in CLASSIFIER_FOR:
         metrics["unavailable"] = (f"gankit ships no classifier for {name}, so fid, kid, inception_score, "
                                   f"precision, recall, density, coverage and class_accuracy are unavailable")
-        return metrics
-    if samples.shape[1] != dataset.spec.shape[0] or (name != "stacked-mnist" and samples.shape[1] != 1):
-        raise ValueError(f"samples have {samples.shape[1]} channels; {name} images have {dataset.spec.shape[0]}")
-    net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[name]))
-    real_features, _ = _channel_outputs(net, real)
-    fake_features, fake_logits = _channel_outputs(net, samples)
-    metrics["fid"] = fid(real_features, fake_features)
-    metrics["kid"], metrics["kid_std"] = kid(real_features, fake_features)
-    metrics.update(manifold_metrics(real_features, fake_features))
-    if name == "stacked-mnist":
-        metrics.update(stacked_modes(fake_logits.argmax(2)))
     else:
-        metrics["inception_score"], metrics["inception_score_std"] = inception_score(fake_logits[:, 0])
-    if getattr(model, "conditional", False) and dataset.spec.num_classes:
-        classes = range(dataset.spec.num_classes)
-        metrics.update(class_accuracy(model, net, classes, max(1, len(samples) // len(classes))))
+        if samples.shape[1] != dataset.spec.shape[0] or (name != "stacked-mnist" and samples.shape[1] != 1):
+            raise ValueError(f"samples have {samples.shape[1]} channels; {name} images have {dataset.spec.shape[0]}")
+        net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[name]))
+        real_features, _ = _channel_outputs(net, real)
+        fake_features, fake_logits = _channel_outputs(net, samples)
+        metrics["fid"] = fid(real_features, fake_features)
+        metrics["kid"], metrics["kid_std"] = kid(real_features, fake_features)
+        metrics.update(manifold_metrics(real_features, fake_features))
+        if name == "stacked-mnist":
+            metrics.update(stacked_modes(fake_logits.argmax(2)))
+        else:
+            metrics["inception_score"], metrics["inception_score_std"] = inception_score(fake_logits[:, 0])
+    if model is not None and model.task_metrics:
+        task_data = task_data or TaskData(dataset, train=lambda: dataset)
+        metrics.update(task_metrics(model, task_data, net, len(samples)))
     return metrics

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import torch
 from torch import Tensor, nn
 
 from gankit.nets.blocks import GaussianNoise, maybe_spectral_norm, norm_layer

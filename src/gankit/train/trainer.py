@@ -23,7 +23,8 @@ from gankit.config import DEFAULT_STEPS, DataConfig, RunConfig
 from gankit.data import Dataset, load_dataset, resized
 from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
-from gankit.metrics import evaluate, generate
+from gankit.metrics import evaluate, sample_grid
+from gankit.metrics.tasks import TaskData
 from gankit.registry import get_model
 from gankit.train.checkpoint import save_checkpoint
 from gankit.train.logger import MetricsLogger
@@ -245,15 +246,18 @@ class Trainer:
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
         with self.sampling_model() as model:
-            samples = generate(model, n)
-        save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}")
+            samples, per_row = sample_grid(model, n)
+        save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}",
+                     nrow=per_row)
         return path
 
     def evaluate(self, n_samples: int, plot: Optional[Path] = None) -> dict:
         """Metrics on ``n_samples`` samples (EMA weights when kept) against the test split."""
         test = load_data(self.config.data, split="test")
+        task_data = TaskData(test, train=lambda: self.dataset, labels=self.config.data.labels,
+                             seed=self.config.train.seed)
         with self.sampling_model() as model:
-            return evaluate(model, test, n_samples, plot=plot)
+            return evaluate(model, test, n_samples, plot=plot, task_data=task_data)
 
     # --- the loop --------------------------------------------------------------
 

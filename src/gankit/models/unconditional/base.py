@@ -21,13 +21,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gankit.augment import DiffAugment
 from gankit.errors import GankitError
 from gankit.losses import r1_penalty
-from gankit.models.base import Model, OptimSpec, Player
+from gankit.models.adversarial import AdversarialModel
+from gankit.models.base import Player
 from gankit.models.options import BaseOptions, LossName, Nets, Norm, Optimizer  # noqa: F401 (re-exported)
-from gankit.nets import build_discriminator, build_generator, resolve_arch
-from gankit.nets.dcgan import SIZES as CONV_SIZES
+from gankit.nets import build_discriminator, build_generator
 
 
 @dataclass
@@ -45,7 +44,7 @@ class AdversarialOptions(UnconditionalOptions):
     loss: LossName = "ns"  # D and G losses from losses.ADVERSARIAL_LOSSES
 
 
-class UnconditionalGAN(Model):
+class UnconditionalGAN(AdversarialModel):
     """Base class of the unconditional models: G(z) against a critic D."""
 
     family = "unconditional"
@@ -53,20 +52,8 @@ class UnconditionalGAN(Model):
 
     def __init__(self, options: UnconditionalOptions, data):
         super().__init__(options, data)
-        self.arch = resolve_arch(options.nets, data)
-        self.width = options.width or (64 if self.arch == "dcgan" else 256)
-        if options.diffaugment and not data.is_image:
-            raise ValueError(f"DiffAugment (options.diffaugment) needs image data, and {data.name} is 2-D points")
-        if self.input_gradients() and self.arch == "dcgan" and options.d_norm == "batch":
-            raise ValueError("a critic with a gradient penalty must not use BatchNorm (it mixes the samples of "
-                             "a batch); set options.d_norm to layer, instance or none")
-        self.augment = DiffAugment(options.diffaugment)
         self.G = self.build_generator()
         self.D = self.build_discriminator()
-
-    @classmethod
-    def image_sizes(cls, options):
-        return None if options.nets == "mlp" else CONV_SIZES
 
     # --- networks (subclasses may override) ----------------------------------
 
@@ -78,10 +65,6 @@ class UnconditionalGAN(Model):
         o = self.options
         return build_discriminator(self.arch, self.data, self.width, norm=o.d_norm,
                                    spectral_norm=o.spectral_norm, pack=o.pack)
-
-    def input_gradients(self) -> bool:
-        """Whether D's loss penalises its input gradients (then BatchNorm in D is an error)."""
-        return self.options.r1_gamma > 0
 
     # --- what D sees -----------------------------------------------------------
 
@@ -140,10 +123,8 @@ class UnconditionalGAN(Model):
         return loss, {"loss": loss.detach(), **logs}
 
     def players(self):
-        o = self.options
-        optim = OptimSpec(o.optimizer, o.lr, o.betas)
-        return [Player("D", [self.D], self.d_loss, optim, steps=o.n_critic),
-                Player("G", [self.G], self.g_loss, optim)]
+        return [Player("D", [self.D], self.d_loss, self.optim(), steps=self.options.n_critic),
+                Player("G", [self.G], self.g_loss, self.optim())]
 
     def sample(self, n, labels=None):
         return self.G(self.noise(n))
