@@ -204,3 +204,30 @@ def test_load_checkpoint_rejects_pickled_code(tmp_path):
     torch.save({"format": "gankit-checkpoint-1", "payload": Evil()}, path)
     with pytest.raises(GankitError, match="damaged or not a gankit checkpoint"):
         load_checkpoint(path)
+
+
+def test_ema_batchnorm_statistics_are_re_estimated_for_the_averaged_weights():
+    from gankit.data import DataSpec
+    from gankit.train.ema import recalibrate_batchnorm
+
+    cls = get_model("dcgan")
+    model = cls(cls.Options(width=8, z_dim=8), DataSpec("digits", "image", (1, 8, 8), 10))
+    norms = [m for m in model.G.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:  # statistics that belong to some other network
+        norm.running_mean.fill_(3.0)
+        norm.running_var.fill_(0.01)
+    z = torch.randn(4096, 8)
+    model.G.train()
+    with torch.no_grad():
+        batch_stats = model.G(z)  # normalised with this batch's own statistics
+    model.G.eval()
+    with torch.no_grad():
+        stale = (model.G(z) - batch_stats).abs().mean().item()
+    recalibrate_batchnorm(model, [model.G])
+    assert not model.G.training and all(norm.momentum == 0.1 for norm in norms)
+    with torch.no_grad():
+        recalibrated = (model.G(z) - batch_stats).abs().mean().item()
+    assert stale > 0.03 and recalibrated < stale / 20, (stale, recalibrated)
+    rng = torch.get_rng_state()
+    recalibrate_batchnorm(model, [model.G])
+    assert torch.equal(rng, torch.get_rng_state())  # the caller's random stream is untouched

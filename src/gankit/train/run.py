@@ -25,6 +25,7 @@ from gankit.errors import DataNotFound, GankitError
 from gankit.machine import describe
 from gankit.registry import get_model
 from gankit.train.checkpoint import load_checkpoint
+from gankit.train.ema import recalibrate_batchnorm
 
 CONFIG_FILE = "config.yaml"
 LATEST = Path("checkpoints") / "latest.pt"
@@ -124,17 +125,20 @@ def pick_device(choice: str) -> torch.device:
 def load_model(run_dir: Path, device: str = "auto", use_ema: bool = True):
     """(config, model in eval mode, step) from a run's latest checkpoint.
 
-    With ``use_ema`` the EMA weights, when the run kept them, replace the live ones.
+    With ``use_ema`` the EMA weights, when the run kept them, replace the live ones
+    (with BatchNorm statistics re-estimated for them).
     """
     config = read_run_config(run_dir)
     state = load_checkpoint(run_dir / LATEST, config.model)
     model = get_model(config.model)(config.options, DataSpec(**state["data_spec"]))
     load_state(model, state["model"], run_dir)
+    model = model.to(pick_device(device))
     if use_ema and state.get("ema"):
         for name, averaged in state["ema"].items():
             weights = {k[len("module."):]: v for k, v in averaged.items() if k.startswith("module.")}
             load_state(getattr(model, name), weights, run_dir)
-    return config, model.to(pick_device(device)).eval(), int(state["step"])
+        recalibrate_batchnorm(model, [getattr(model, name) for name in state["ema"]])
+    return config, model.eval(), int(state["step"])
 
 
 def load_state(module: torch.nn.Module, weights: dict, run_dir: Path) -> None:

@@ -7,6 +7,7 @@ After the round come EMA, logging, sample pictures and checkpoints.
 """
 from __future__ import annotations
 
+import copy
 import math
 import signal
 import sys
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from gankit.config import DEFAULT_STEPS, DataConfig, RunConfig
@@ -27,6 +27,7 @@ from gankit.metrics import evaluate, sample_grid
 from gankit.metrics.tasks import TaskData
 from gankit.registry import get_model
 from gankit.train.checkpoint import save_checkpoint
+from gankit.train.ema import make_ema, recalibrate_batchnorm
 from gankit.train.logger import MetricsLogger
 from gankit.machine import bf16_native
 from gankit.train.run import CONFIG_FILE, LATEST, pick_device, pin_data, record_machine
@@ -80,8 +81,7 @@ class Trainer:
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.optimizers.items()}
         self.emas = {}
         if train.ema_decay > 0:
-            self.emas = {name: AveragedModel(getattr(self.model, name), multi_avg_fn=get_ema_multi_avg_fn(
-                train.ema_decay), use_buffers=True) for name in self.model.ema_modules}
+            self.emas = {name: make_ema(getattr(self.model, name), train.ema_decay) for name in self.model.ema_modules}
         self.batches = batch_stream(self.dataset, train.batch_size, train.seed, self.device, model_cls.label_use,
                                     config.data.labels)
         self.step = 0
@@ -223,10 +223,12 @@ class Trainer:
 
     @contextmanager
     def ema_weights(self):
-        """Temporarily swap the EMA copies in for the live modules."""
+        """Temporarily swap copies of the EMA modules in for the live ones, with BatchNorm
+        statistics re-estimated for the averaged weights (the training state is left alone)."""
         live = {name: getattr(self.model, name) for name in self.emas}
         for name, ema in self.emas.items():
-            setattr(self.model, name, ema.module)
+            setattr(self.model, name, copy.deepcopy(ema.module))
+        recalibrate_batchnorm(self.model, [getattr(self.model, name) for name in self.emas])
         try:
             yield self.model
         finally:
