@@ -167,7 +167,10 @@ class ReplayModel(torch.nn.Module):
     def __init__(self, images, labels=None, honoured=range(10)):
         super().__init__()
         self.images, self.labels, self.honoured = images, labels, set(honoured)
-        self.conditional = labels is not None
+        conditional = labels is not None  # the class-conditional contract of gankit.models.base.Model:
+        self.sample_labels = "class" if conditional else None
+        self.task_metrics = ("class_accuracy",) if conditional else ()
+        self.num_labels = 10
         self.device = torch.device("cpu")
         self.position = 0
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -11,6 +12,7 @@ from gankit.errors import GankitError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering")
 RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: the folder recorded in its "
                       "config.yaml, which stays unchanged)")
 
@@ -21,9 +23,14 @@ def _cmd_list(args) -> int:
 
     models = all_models()
     width = max(map(len, models))
-    print("models:")
-    for name, cls in models.items():
-        print(f"  {name:<{width}}  {cls.family:<14} {cls.summary}")
+    present = {cls.family for cls in models.values()}
+    families = [f for f in FAMILY_ORDER if f in present] + sorted(present - set(FAMILY_ORDER))
+    print("models, by family (what each does; its paper):")
+    for family in families:
+        print(f"  {family}")
+        for name, cls in models.items():
+            if cls.family == family:
+                print(f"    {name:<{width}}  {cls.summary}\n    {'':<{width}}  {cls.paper}")
     print("\ndatasets:")
     for name, text in DATASETS.items():
         print(f"  {name:<{max(map(len, DATASETS))}}  {text}")
@@ -52,10 +59,18 @@ def _config_tree(args) -> dict:
     return tree
 
 
+def _shown(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return " ".join(_shown(v) for v in value)
+    return str(value)
+
+
 def _report(metrics: dict) -> None:
+    width = max(map(len, metrics), default=0)
     for key, value in metrics.items():
-        shown = f"{value:.4g}" if isinstance(value, float) else value
-        print(f"  {key:<20} {shown}")
+        print(f"  {key:<{width}}  {_shown(value)}")
 
 
 def _finish_training(trainer, completed: bool) -> int:
@@ -317,6 +332,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("gankit: interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (gankit list | head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ def summarise(results: list[dict]) -> list[dict]:
     summary = []
     for (row, dataset), runs in groups.items():
         metrics = {}
-        for key in runs[0]["metrics"]:
+        for key, first in runs[0]["metrics"].items():
+            if isinstance(first, (list, str)):
+                continue  # per-class lists and notes stay in results.json's runs
             values = [r["metrics"][key] for r in runs if isinstance(r["metrics"].get(key), (int, float))]
             if len(values) == len(runs):
                 metrics[key] = _mean_std([float(v) for v in values])
@@ -41,19 +43,20 @@ def _cell(value) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-HIDDEN = ("modes_total", "real_images")  # constants of the protocol, kept in results.json only
+HIDDEN = ("modes_total", "real_images", "labels")  # constants of the protocol, kept in results.json only
 
 
 def markdown(summary: list[dict]) -> str:
     lines = []
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
         rows = [s for s in summary if s["dataset"] == dataset]
-        keys = [k for k in rows[-1]["metrics"] if k not in HIDDEN and not k.endswith("_std")]
+        keys = [k for k in dict.fromkeys(k for s in rows for k in s["metrics"])  # every row's, in first-seen order
+                if k not in HIDDEN and not k.endswith("_std")]
         lines += [f"### {dataset}", "",
                   "| row | model | seeds | steps | " + " | ".join(keys) + " | train s |",
                   "|---" * (len(keys) + 5) + "|"]
         for s in rows:
-            cells = [_cell(s["metrics"].get(k)) for k in keys]
+            cells = [_cell(s["metrics"][k]) if k in s["metrics"] else "-" for k in keys]  # "-": not this model's
             lines.append(f"| {s['row']} | {s['model']} | {s['seeds']} | {s['steps']} | " + " | ".join(cells)
                          + f" | {s['train_seconds'][0]:.0f} |")
         lines.append("")

@@ -173,7 +173,7 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None)
             metrics.update(stacked_modes(fake_logits.argmax(2)))
         else:
             metrics["inception_score"], metrics["inception_score_std"] = inception_score(fake_logits[:, 0])
-    if model is not None and model.task_metrics:
+    if getattr(model, "task_metrics", ()):
         task_data = task_data or TaskData(dataset, train=lambda: dataset)
         metrics.update(task_metrics(model, task_data, net, len(samples)))
     return metrics

@@ -6,8 +6,7 @@ from typing import Optional
 from gankit.augment import DiffAugment
 from gankit.models.base import Model, OptimSpec
 from gankit.models.options import BaseOptions
-from gankit.nets import resolve_arch
-from gankit.nets.dcgan import SIZES as CONV_SIZES
+from gankit.nets import image_sizes, resolve_arch
 
 
 class AdversarialModel(Model):
@@ -16,17 +15,17 @@ class AdversarialModel(Model):
     def __init__(self, options: BaseOptions, data):
         super().__init__(options, data)
         self.arch = resolve_arch(options.nets, data)
-        self.width = options.width or (64 if self.arch == "dcgan" else 256)
+        self.width = options.width or (256 if self.arch == "mlp" else 64)
         if options.diffaugment and not data.is_image:
             raise ValueError(f"DiffAugment (options.diffaugment) needs image data, and {data.name} is 2-D points")
-        if self.input_gradients() and self.arch == "dcgan" and options.d_norm == "batch":
+        if self.input_gradients() and self.arch != "mlp" and options.d_norm == "batch":
             raise ValueError("a critic with a gradient penalty must not use BatchNorm (it mixes the samples of "
                              "a batch); set options.d_norm to layer, instance or none")
         self.augment = DiffAugment(options.diffaugment)
 
     @classmethod
     def image_sizes(cls, options):
-        return None if options.nets == "mlp" else CONV_SIZES
+        return image_sizes(options.nets)
 
     def input_gradients(self) -> bool:
         """Whether D's loss penalises its input gradients (then BatchNorm in D is an error)."""

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from gankit.data import Batch, DataSpec
 from gankit.data.labels import LabelUse
-from gankit.nets.blocks import PowerOfTwoSizes
+from gankit.nets.blocks import ImageSizes
 
 LossFn = Callable[[Batch], "tuple[Tensor, dict[str, Tensor]]"]
 
@@ -92,7 +92,7 @@ class Model(nn.Module):
         return next(self.parameters()).device
 
     @classmethod
-    def image_sizes(cls, options) -> Optional[PowerOfTwoSizes]:
+    def image_sizes(cls, options) -> Optional[ImageSizes]:
         """The image sizes this model's networks support with ``options``; None: any size.
 
         When the data's native size is not among them, the trainer resizes to the

@@ -8,7 +8,7 @@ from gankit.augment import parse_policy
 from gankit.errors import GankitError
 
 Norm = Literal["batch", "layer", "instance", "none"]
-Nets = Literal["auto", "mlp", "dcgan"]  # auto: MLP for 2-D points, DCGAN for images
+Nets = Literal["auto", "mlp", "dcgan", "fc-conv"]  # auto: MLP for 2-D points, DCGAN for images
 LossName = Literal["ns", "minimax", "lsgan", "wasserstein", "hinge"]  # losses.ADVERSARIAL_LOSSES keys
 Optimizer = Literal["adam", "rmsprop", "sgd"]
 
@@ -17,7 +17,8 @@ Optimizer = Literal["adam", "rmsprop", "sgd"]
 class BaseOptions:
     z_dim: int = 64
     nets: Nets = "auto"
-    width: Optional[int] = None  # hidden units (MLP, default 256) or base channels (DCGAN, default 64)
+    # hidden units (MLP, default 256) or base channels (DCGAN, default 64; fc-conv: 64 is the InfoGAN paper's)
+    width: Optional[int] = None
     g_norm: Norm = "batch"  # G's normalisation (convolutional / image G only)
     d_norm: Norm = "batch"  # D's normalisation (DCGAN D; the MLP D has none unless 'layer')
     optimizer: Optimizer = "adam"

@@ -78,7 +78,10 @@ class ConvAutoencoder(nn.Module):
 def build_autoencoder(arch: str, data: DataSpec, width: int, code_dim: int, act: str = "leaky",
                       norm: str = "none", spectral_norm: bool = False, pack: int = 1) -> nn.Module:
     """The data decides: conv autoencoder for images (arch 'dcgan'/'auto'), MLP for 2-D points."""
-    if resolve_arch(arch, data) == "dcgan":
+    arch = resolve_arch(arch, data)
+    if arch == "fc-conv":
+        raise ValueError("the autoencoder D comes in dcgan and mlp forms, not fc-conv")
+    if arch == "dcgan":
         return ConvAutoencoder(data.shape, width, code_dim, act, norm, spectral_norm, pack)
     hidden = (width, width) if not data.is_image else (width * 4, width * 2)
     return MLPAutoencoder(data.shape, hidden, code_dim, act, "none" if norm == "batch" else norm,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Union
 
 import torch
 from torch import nn
@@ -76,3 +77,27 @@ class PowerOfTwoSizes:
 
     def __str__(self) -> str:
         return f"a power-of-two image size >= {self.minimum}"
+
+
+@dataclass(frozen=True)
+class MultipleSizes:
+    """The square image sizes a net with fixed stride-2 stages takes: multiples of ``step`` from ``minimum``."""
+
+    step: int
+    minimum: int
+
+    def accepts(self, size: int) -> bool:
+        return size >= self.minimum and size % self.step == 0
+
+    def fit(self, size: int) -> int:
+        return max(self.minimum, -(-size // self.step) * self.step)
+
+    def nearest(self, size: int) -> list[int]:
+        above = self.fit(size)
+        return [above - self.step, above] if above - self.step >= self.minimum else [above]
+
+    def __str__(self) -> str:
+        return f"an image size that is a multiple of {self.step}, >= {self.minimum}"
+
+
+ImageSizes = Union[PowerOfTwoSizes, MultipleSizes]

@@ -27,7 +27,7 @@ def one_hot(labels: Tensor, num_classes: int) -> Tensor:
 class ConcatLabelDiscriminator(nn.Module):
     def __init__(self, arch: str, data: DataSpec, num_classes: int, width: int, norm: str, spectral_norm: bool):
         super().__init__()
-        self.conv = resolve_arch(arch, data) == "dcgan"
+        self.conv = resolve_arch(arch, data) != "mlp"
         channels, *size = data.shape
         shape = (channels + num_classes, *size) if self.conv else (math.prod(data.shape) + num_classes,)
         self.net = build_discriminator(arch, dataclasses.replace(data, shape=shape), width, norm=norm,

@@ -40,22 +40,28 @@ class MLPDiscriminator(nn.Module):
     (PacGAN), so the input batch must be a multiple of ``pack``. ``features(x)`` is the
     last hidden layer (``feature_dim`` numbers) and ``logits(features)`` the output layer.
     ``noise=(a, b)`` adds Gaussian noise of std a to the input and b to every hidden layer's
-    input while training (the Improved-GAN discriminator's regulariser).
+    input while training, and ``weight_norm`` reparametrises every layer as g * v / ||v||
+    (Salimans & Kingma 2016): the Improved-GAN discriminator.
     """
 
     def __init__(self, in_shape: Sequence[int], hidden: Sequence[int] = (256, 256, 256), out_dim: int = 1,
                  norm: str = "none", spectral_norm: bool = False, pack: int = 1,
-                 noise: tuple[float, float] = (0.0, 0.0)):
+                 noise: tuple[float, float] = (0.0, 0.0), weight_norm: bool = False):
         super().__init__()
         self.pack = pack
         noisy = lambda std, layer: nn.Sequential(GaussianNoise(std), layer) if std > 0 else layer  # noqa: E731
+
+        def linear(a: int, b: int) -> nn.Module:
+            layer = maybe_spectral_norm(nn.Linear(a, b), spectral_norm)
+            return nn.utils.parametrizations.weight_norm(layer) if weight_norm else layer
+
         layers: list[nn.Module] = []
         width = math.prod(in_shape) * pack
         for i, out in enumerate(hidden):
-            layers += [noisy(noise[min(i, 1)], maybe_spectral_norm(nn.Linear(width, out), spectral_norm)),
-                       norm_layer(norm, out, conv=False), nn.LeakyReLU(0.2)]
+            layers += [noisy(noise[min(i, 1)], linear(width, out)), norm_layer(norm, out, conv=False),
+                       nn.LeakyReLU(0.2)]
             width = out
-        layers.append(noisy(noise[1], maybe_spectral_norm(nn.Linear(width, out_dim), spectral_norm)))
+        layers.append(noisy(noise[1], linear(width, out_dim)))
         self.net = nn.Sequential(*layers)
         self.out_dim, self.feature_dim = out_dim, width
 

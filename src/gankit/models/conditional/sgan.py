@@ -51,6 +51,7 @@ class SGANOptions(BaseOptions):
     unsupervised_weight: float = 0.5  # w on the unlabelled-real and fake terms
     input_noise: float = 0.6  # MLP D: std of the Gaussian noise on its input ([-1, 1] images)
     hidden_noise: float = 0.5  # MLP D: std of the noise on each hidden layer
+    weight_norm: bool = True  # MLP D: weight normalisation on every layer
 
     def validate(self) -> None:
         super().validate()
@@ -87,7 +88,7 @@ class SGAN(ClassAwareGAN):
             w = o.width
             return MLPDiscriminator(self.data.shape, hidden=(4 * w, 2 * w, w, w, w), out_dim=outputs,
                                     norm=o.d_norm, spectral_norm=o.spectral_norm,
-                                    noise=(o.input_noise, o.hidden_noise))
+                                    noise=(o.input_noise, o.hidden_noise), weight_norm=o.weight_norm)
         return self.discriminator(out_dim=outputs)
 
     def sample(self, n, labels=None):
