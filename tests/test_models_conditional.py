@@ -353,3 +353,15 @@ def test_conditional_model_on_a_folder_without_labels(capsys, tmp_path):
                        "data.image_size=8", "--out", tmp_path / "r")
     assert_one_sentence_error(code, err, "cgan trains on class labels, and folder:")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("name,key,fragment", [
+    ("cgan", "pack", "options.pack does not apply here: PacGAN packing judges several samples at once"),
+    ("infogan", "pack", "a pack has no single label or code"),
+    ("sgan", "loss", "options.loss does not apply here: sgan's D loss is the semi-supervised one"),
+    ("clustergan", "loss", "clustergan's critic is a Wasserstein one"),
+])
+def test_options_that_do_not_apply_are_refused_with_the_reason(capsys, tmp_path, name, key, fragment):
+    code, _, err = run(capsys, "train", name, "--set", f"options.{key}=2", "--out", tmp_path / "r")
+    assert_one_sentence_error(code, err, fragment)
+    assert not (tmp_path / "r").exists()

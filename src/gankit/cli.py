@@ -1,4 +1,4 @@
-"""The ``gankit`` command line: list, train, sample, eval."""
+"""The ``gankit`` command line: list, train, sample, eval, bench, report, classifier."""
 from __future__ import annotations
 
 import argparse
@@ -230,6 +230,17 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from gankit.report import write_report
+
+    path = Path(args.path)
+    if not path.is_dir():
+        raise GankitError(f"{path} is not a folder; give a run directory or a bench folder.")
+    out = write_report(path, Path(args.out) if args.out else None)
+    print(f"wrote {out}")
+    return 0
+
+
 def _cmd_classifier(args) -> int:
     import dataclasses
 
@@ -309,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, help="torch threads per run (default: cores / jobs)")
     bench.add_argument("--only", nargs="+", metavar="ROW", help="run only these rows of the suite")
     bench.set_defaults(func=_cmd_bench)
+
+    report = sub.add_parser("report", help="one self-contained HTML page for a run directory or a bench folder")
+    report.add_argument("path", metavar="PATH", help="a run directory or a bench folder (with results.json)")
+    report.add_argument("--out", metavar="FILE.html", help="where to write the page (default PATH/report.html)")
+    report.set_defaults(func=_cmd_report)
 
     classifier = sub.add_parser("classifier", help="the feature classifiers the image metrics use")
     classifier_sub = classifier.add_subparsers(dest="action", required=True, metavar="ACTION")

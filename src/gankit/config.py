@@ -163,7 +163,10 @@ def build_dataclass(cls: type, values: dict, section: str) -> Any:
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     kwargs = {}
+    refused = getattr(cls, "NOT_OFFERED", {})  # options a model leaves out on purpose, with the reason
     for key, value in values.items():
+        if key in refused:
+            raise GankitError(f"{section}.{key} does not apply here: {refused[key]}.")
         if key not in names:
             close = difflib.get_close_matches(str(key), names, n=1)
             hint = f" (did you mean '{section}.{close[0]}'?)" if close else ""

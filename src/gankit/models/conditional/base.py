@@ -12,7 +12,7 @@ does not: a pack of samples has no single label or code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, ClassVar, Optional
 
 import torch
 from torch import Tensor, nn
@@ -25,8 +25,12 @@ from gankit.nets import build_discriminator, build_generator
 from gankit.nets.conditional import one_hot
 
 
+NO_PACKING = "PacGAN packing judges several samples at once, and a pack has no single label or code"
+
+
 @dataclass
 class ClassAwareOptions(BaseOptions):
+    NOT_OFFERED: ClassVar[dict[str, str]] = {"pack": NO_PACKING}
     loss: LossName = "ns"  # the real/fake pair from losses.ADVERSARIAL_LOSSES
 
 

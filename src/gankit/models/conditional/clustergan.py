@@ -16,6 +16,7 @@ error when G and E step together.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -23,13 +24,15 @@ from torch import Tensor
 from gankit.errors import GankitError
 from gankit.losses import cluster_code_loss, gradient_penalty
 from gankit.models.base import Player
-from gankit.models.conditional.base import ClassAwareGAN
+from gankit.models.conditional.base import NO_PACKING, ClassAwareGAN
 from gankit.models.options import BaseOptions, Norm
 from gankit.registry import register
 
 
 @dataclass
 class ClusterGANOptions(BaseOptions):
+    NOT_OFFERED: ClassVar[dict[str, str]] = {"pack": NO_PACKING,
+                                             "loss": "clustergan's critic is a Wasserstein one with a gradient penalty"}
     z_dim: int = 30  # size of the continuous part z_n
     clusters: int = 10  # K, the size of the one-hot part z_c
     sigma: float = 0.1  # std of z_n

@@ -24,7 +24,7 @@ CrossEntropyLoss.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,7 @@ from torch import Tensor
 
 from gankit.errors import GankitError
 from gankit.losses import feature_matching, realness, semi_supervised_d_loss
-from gankit.models.conditional.base import ClassAwareGAN
+from gankit.models.conditional.base import NO_PACKING, ClassAwareGAN
 from gankit.models.options import BaseOptions, Nets, Norm
 from gankit.nets import build_generator
 from gankit.nets.mlp import MLPDiscriminator, MLPGenerator
@@ -41,6 +41,8 @@ from gankit.registry import register
 
 @dataclass
 class SGANOptions(BaseOptions):
+    NOT_OFFERED: ClassVar[dict[str, str]] = {
+        "pack": NO_PACKING, "loss": "sgan's D loss is the semi-supervised one above (feature_matching picks G's)"}
     z_dim: int = 100
     nets: Nets = "mlp"
     width: int = 250  # MLP: D 4w-2w-w-w-w, G 2w-2w (the paper's 1000-500-250-250-250 and 500-500)
