@@ -99,3 +99,18 @@ def test_reference_row_scores_real_images(tmp_path):
     assert result["metrics"]["precision"] > 0.8 and result["metrics"]["coverage"] > 0.8
     assert result["metrics"]["fid"] < 1.0
     assert run_reference({"eval_samples": 600}, "digits", tmp_path) == result  # kept, not recomputed
+
+
+def test_running_one_row_keeps_the_other_rows_in_the_tables(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SUITE.replace("seeds: [0, 1]", "seeds: [0]") + "  other: {model: gan, options: {width: 4, z_dim: 4}}\n")
+    out = tmp_path / "out"
+    run_suite(str(path), out, jobs=1, threads=1)
+    (out / "runs" / "other" / "ring8" / "seed0" / "result.json").unlink()
+    rerun = run_suite(str(path), out, jobs=1, threads=1, only=["other"])
+    assert {r["row"] for r in rerun} == {"small", "other"}
+    table = (out / "leaderboard.md").read_text()
+    assert "| small | gan |" in table and "| other | gan |" in table
+    # a row whose settings changed since its run is left out of the tables until it is run again
+    path.write_text(path.read_text().replace("width: 8", "width: 6"))
+    assert {r["row"] for r in run_suite(str(path), out, jobs=1, threads=1, only=["other"])} == {"other"}

@@ -166,14 +166,14 @@ def _comparable(config) -> dict:
     return settings
 
 
-def _refuse_stale_run(spec: RunSpec) -> None:
-    """A run folder left by an earlier version of the suite must not pass for this one's."""
+def _is_stale(spec: RunSpec) -> bool:
+    """Whether the run folder holds a run made with other settings than the suite asks for now."""
     from gankit.config import resolve
     from gankit.registry import get_model
     from gankit.train.run import LATEST, read_run_config
 
     if not (spec.run_dir / LATEST).exists():
-        return  # never checkpointed: run_one starts it afresh
+        return False  # never checkpointed: run_one starts it afresh
     try:
         stored = _comparable(read_run_config(spec.run_dir))
     except GankitError:
@@ -182,7 +182,12 @@ def _refuse_stale_run(spec: RunSpec) -> None:
     for (section, key), undecided in _LEFT_TO_TRAINER.items():
         if stored is not None and wanted[section][key] == undecided:
             wanted[section][key] = stored[section][key]
-    if stored != wanted:
+    return stored != wanted
+
+
+def _refuse_stale_run(spec: RunSpec) -> None:
+    """A run folder left by an earlier version of the suite must not pass for this one's."""
+    if _is_stale(spec):
         raise GankitError(f"{spec.run_dir} holds a run with other settings than suite row '{spec.row}' "
                           f"asks for now; delete that folder or choose another --out.")
 
@@ -204,9 +209,9 @@ def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int
     """Run every unfinished run of a suite, ``jobs`` at a time, then write the tables."""
     from gankit.bench.report import write_reports
 
-    suite, specs = load_suite(name_or_path, out)
+    suite, every = load_suite(name_or_path, out)
+    specs = [s for s in every if s.row in only] if only else every
     if only:
-        specs = [s for s in specs if s.row in only]
         if not specs:
             raise GankitError(f"no suite row is named {', '.join(only)}.")
     for spec in specs:
@@ -228,7 +233,10 @@ def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int
                 failures.append(str(error))
             bar.update(1)
     results = [run_reference(suite, dataset, out) for dataset in suite["datasets"]] if suite.get("reference") else []
-    results += [json.loads((s.run_dir / RESULT).read_text()) for s in specs if (s.run_dir / RESULT).exists()]
+    # The tables cover every finished run of the suite, not only the rows run now (--only), so that
+    # re-running one row keeps the others; runs of other rows made with outdated settings are left out.
+    results += [json.loads((s.run_dir / RESULT).read_text()) for s in every
+                if (s.run_dir / RESULT).exists() and (s in specs or not _is_stale(s))]
     write_reports(suite, results, out, wall_seconds=time.perf_counter() - start)
     if failures:
         raise GankitError(f"{len(failures)} run(s) failed, the first: {failures[0]}")
