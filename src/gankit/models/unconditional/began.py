@@ -13,7 +13,9 @@ lambda_k = 0.001, k starts at 0 and is a buffer, so it is checkpointed. The
 autoencoder's code is a bottleneck: 64 numbers for images, 1 for 2-D points
 (a code as wide as the data would let D reconstruct everything). The
 convergence measure M = L(x) + |gamma L(x) - L(G(z))| is logged as D/M.
-D uses ELU and no BatchNorm (G has no BatchNorm either), Adam 1e-4. As in the
+For images the networks are the paper's (gankit.nets.paper_cnns): an ELU
+autoencoder of 3x3 convs down to 8x8 and a 64-number code, and a G with the
+decoder's architecture; no BatchNorm anywhere, Adam 1e-4. As in the
 paper, every learning rate is halved when M stalls: when a running mean of M
 (an exponential average over about 100 rounds) has not reached a new minimum
 for ``stall_rounds`` rounds (``stall_rounds=0`` turns this off; the trainer's
@@ -60,6 +62,7 @@ class BEGAN(UnconditionalGAN):
     summary = "autoencoder D with L1 energy; k controller balances D and G (gamma=0.5)"
     paper = "Berthelot et al. 2017, BEGAN: Boundary Equilibrium Generative Adversarial Networks"
     Options = BEGANOptions
+    image_nets = "began"
 
     M_SMOOTHING = 0.01  # weight of the newest M in its running mean (about 100 rounds)
 
