@@ -426,3 +426,24 @@ def test_diffaugment_sees_real_and_fake_in_both_steps():
     assert seen == [False, True]  # the fake keeps its graph to G through the augmentation
     loss.backward()
     assert all(p.grad is not None for p in model.G.parameters())
+
+
+def test_image_nets_follow_each_paper():
+    from gankit.nets.paper_cnns import BEGANAutoencoder, BEGANDecoder, SNGANDiscriminator, SNGANGenerator
+
+    mnist32 = DataSpec("mnist", "image", (1, 32, 32), 10)
+    sngan = get_model("sngan")(get_model("sngan").Options(width=8), mnist32)
+    assert isinstance(sngan.G, SNGANGenerator) and isinstance(sngan.D, SNGANDiscriminator)
+    convs = [m for m in sngan.D.modules() if isinstance(m, nn.Conv2d)]
+    assert [(c.kernel_size[0], c.stride[0]) for c in convs] == [(3, 1), (4, 2), (3, 1), (4, 2), (3, 1), (4, 2), (3, 1)]
+    assert all(hasattr(c, "parametrizations") for c in convs)  # every D layer spectrally normalised
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in sngan.D.modules())
+    began = get_model("began")(get_model("began").Options(width=8), mnist32)
+    assert isinstance(began.G, BEGANDecoder) and isinstance(began.D, BEGANAutoencoder)
+    assert any(isinstance(m, nn.Upsample) for m in began.G.modules())
+    assert all(not isinstance(m, (nn.BatchNorm2d, nn.ReLU)) for m in began.D.modules())
+    reconstruction, code = began.D(torch.zeros(2, 1, 32, 32))
+    assert reconstruction.shape == (2, 1, 32, 32) and code.shape == (2, 64)
+    dcgan_sngan = get_model("sngan")(get_model("sngan").Options(nets="dcgan", width=8), mnist32)
+    assert type(dcgan_sngan.D).__name__ == "DCGANDiscriminator"  # SN-DCGAN on request
+    assert str(get_model("sngan").image_sizes(get_model("sngan").Options())) == "an image size that is a multiple of 8, >= 8"

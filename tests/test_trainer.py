@@ -231,3 +231,46 @@ def test_ema_batchnorm_statistics_are_re_estimated_for_the_averaged_weights():
     rng = torch.get_rng_state()
     recalibrate_batchnorm(model, [model.G])
     assert torch.equal(rng, torch.get_rng_state())  # the caller's random stream is untouched
+
+
+def test_wgan_warm_up_schedule_gives_100_critic_steps_where_the_paper_does(tmp_path):
+    trainer = Trainer(resolve({"model": "wgan", "data": {"name": "ring8"}, "train": {"steps": 30, "batch_size": 16},
+                               "options": {"width": 8, "z_dim": 4}}, get_model("wgan").Options), tmp_path / "run")
+    critic = trainer.players[0]
+    expected = {0: 100, 24: 100, 25: 5, 26: 5, 499: 5, 500: 100, 501: 5, 1000: 100, 1001: 5}
+    assert {r: critic.steps_at(r) for r in expected} == expected
+    counts = {"D": 0, "G": 0}
+    after_step = trainer.model.after_step
+    trainer.model.after_step = lambda name: (counts.__setitem__(name, counts[name] + 1), after_step(name))
+    trainer.train_round(NullLogger())
+    assert counts == {"D": 100, "G": 1}  # round 0 is a warm-up round
+    trainer.step = 25
+    trainer.train_round(NullLogger())
+    assert counts == {"D": 105, "G": 2}
+    off = resolve({"model": "wgan", "options": {"warmup_critic_steps": 0}}, get_model("wgan").Options)
+    plain = get_model("wgan")(off.options, trainer.dataset.spec).players()[0]
+    assert [plain.steps_at(r) for r in (0, 500)] == [5, 5]
+
+
+def test_began_halves_its_rates_when_m_stalls(tmp_path):
+    config = resolve({"model": "began", "data": {"name": "ring8"}, "train": {"steps": 5, "batch_size": 16},
+                      "options": {"width": 8, "stall_rounds": 5}}, get_model("began").Options)
+    trainer = Trainer(config, tmp_path / "run")
+    model = trainer.model
+    model.observe_convergence(1.0)  # the first M sets the running mean and the best
+    for _ in range(4):
+        model.observe_convergence(1.0)  # four rounds without a new minimum
+    assert model.lr_scale() == 1.0
+    model.observe_convergence(1.0)  # the fifth: stalled
+    assert model.lr_scale() == 0.5 and int(model.rounds_since_best) == 0
+    for _ in range(5):
+        model.observe_convergence(1.0)
+    assert model.lr_scale() == 0.25
+    for m in (0.9, 0.8, 0.7, 0.6, 0.5, 0.4):  # falling M: the running mean keeps setting new minima
+        model.observe_convergence(m)
+    assert model.lr_scale() == 0.25 and int(model.rounds_since_best) == 0
+    assert model.m_mean.item() < 1.0
+    # the trainer applies the model's scale on top of its own schedule
+    trainer.train_round(NullLogger())
+    assert trainer.optimizers["D"].param_groups[0]["lr"] == pytest.approx(1e-4 * 0.25)
+    assert {"m_mean", "m_best", "rounds_since_best", "rate"} <= set(model.state_dict())  # checkpointed

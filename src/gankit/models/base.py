@@ -44,7 +44,9 @@ class Player:
 
     ``loss(batch)`` returns the scalar to minimise and a dict of detached numbers
     to log (the trainer prefixes them with the player's name). ``steps`` is the
-    number of updates per round, each on a fresh batch (n_critic for a critic).
+    number of updates per round, each on a fresh batch (n_critic for a critic);
+    ``schedule``, when given, overrides it round by round (a function of the
+    round number alone, so a resumed run follows the same schedule).
     """
 
     name: str
@@ -52,6 +54,11 @@ class Player:
     loss: LossFn
     optim: OptimSpec
     steps: int = 1
+    schedule: Optional[Callable[[int], int]] = None
+
+    def steps_at(self, round_: int) -> int:
+        """Updates this player takes in round ``round_`` (counted from 0)."""
+        return self.schedule(round_) if self.schedule is not None else self.steps
 
     def parameters(self) -> list[nn.Parameter]:
         return [p for module in self.modules for p in module.parameters() if p.requires_grad]
@@ -111,6 +118,11 @@ class Model(nn.Module):
     def num_labels(self) -> int:
         """How many label values ``sample`` takes (classes or code values)."""
         raise NotImplementedError(f"{self.name} samples without labels")
+
+    def lr_scale(self) -> float:
+        """The model's own multiplier on every learning rate, on top of the trainer's schedule
+        (BEGAN halves its rate when training stalls); kept in buffers, so resume continues it."""
+        return 1.0
 
     def after_step(self, player: str) -> None:
         """Called after each optimizer step of ``player`` (weight clipping, controllers)."""

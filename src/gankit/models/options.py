@@ -8,7 +8,8 @@ from gankit.augment import parse_policy
 from gankit.errors import GankitError
 
 Norm = Literal["batch", "layer", "instance", "none"]
-Nets = Literal["auto", "mlp", "dcgan", "fc-conv"]  # auto: MLP for 2-D points, DCGAN for images
+# auto: MLP for 2-D points, the model's image nets (DCGAN unless it says otherwise) for images
+Nets = Literal["auto", "mlp", "dcgan", "fc-conv", "sngan", "began"]
 LossName = Literal["ns", "minimax", "lsgan", "wasserstein", "hinge"]  # losses.ADVERSARIAL_LOSSES keys
 Optimizer = Literal["adam", "rmsprop", "sgd"]
 

@@ -20,6 +20,7 @@ from gankit.data import DataSpec
 from gankit.nets import resolve_arch
 from gankit.nets.blocks import dcgan_init, maybe_spectral_norm, norm_layer
 from gankit.nets.dcgan import _stride2_layers
+from gankit.nets.paper_cnns import BEGANAutoencoder
 
 ACTIVATIONS = {"leaky": lambda: nn.LeakyReLU(0.2), "elu": nn.ELU, "relu": nn.ReLU}
 
@@ -79,8 +80,10 @@ def build_autoencoder(arch: str, data: DataSpec, width: int, code_dim: int, act:
                       norm: str = "none", spectral_norm: bool = False, pack: int = 1) -> nn.Module:
     """The data decides: conv autoencoder for images (arch 'dcgan'/'auto'), MLP for 2-D points."""
     arch = resolve_arch(arch, data)
-    if arch == "fc-conv":
-        raise ValueError("the autoencoder D comes in dcgan and mlp forms, not fc-conv")
+    if arch == "began":
+        return BEGANAutoencoder(data.shape, width, code_dim, spectral_norm, pack)
+    if arch not in ("dcgan", "mlp"):
+        raise ValueError(f"the autoencoder D comes in dcgan, began and mlp forms, not {arch}")
     if arch == "dcgan":
         return ConvAutoencoder(data.shape, width, code_dim, act, norm, spectral_norm, pack)
     hidden = (width, width) if not data.is_image else (width * 4, width * 2)

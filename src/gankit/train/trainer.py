@@ -1,6 +1,6 @@
 """The one training loop every model runs through.
 
-Per round, each player in turn takes ``player.steps`` optimizer steps, each
+Per round, each player in turn takes ``player.steps_at(round)`` optimizer steps, each
 on a fresh batch: forward and loss under the chosen precision, backward into
 that player's parameters only, step, then the model's ``after_step`` hook.
 After the round come EMA, logging, sample pictures and checkpoints.
@@ -200,13 +200,13 @@ class Trainer:
         return batch
 
     def train_round(self, logger: MetricsLogger) -> None:
-        factor = self.lr_factor()
+        factor = self.lr_factor() * self.model.lr_scale()
         for name, optimizer in self.optimizers.items():
             for group, base in zip(optimizer.param_groups, self.base_lrs[name]):
                 group["lr"] = base * factor
         for player in self.players:
             optimizer, params = self.optimizers[player.name], self.player_params[player.name]
-            for _ in range(player.steps):
+            for _ in range(player.steps_at(self.step)):
                 batch = self._next_batch()
                 with self.autocast:
                     loss, logs = player.loss(batch)

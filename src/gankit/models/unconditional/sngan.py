@@ -8,8 +8,10 @@ losses are the hinge pair
     D minimises  E max(0, 1 - D(x)) + E max(0, 1 + D(G(z)))
     G minimises  -E D(G(z))
 
-on DCGAN networks for images (MLPs for 2-D points), with no BatchNorm in D.
-Adam 2e-4, betas (0.5, 0.999), one D step per G step (the paper's setting C).
+on the paper's "standard CNN" for images (gankit.nets.paper_cnns: 3x3 and
+4x4 stride-2 convs in D, no BatchNorm there; ``nets=dcgan`` gives SN-DCGAN) and
+MLPs for 2-D points; z of 128, Adam 2e-4, betas (0.5, 0.999), one D step per G
+step (the paper's setting C).
 Any other model gets the same normalisation with options.spectral_norm=true.
 The reference folder of scripts has no SNGAN; torch's own spectral_norm
 parametrization does the power iteration.
@@ -25,6 +27,7 @@ from gankit.registry import register
 
 @dataclass
 class SNGANOptions(GANOptions):
+    z_dim: int = 128
     nets: Nets = "auto"
     loss: LossName = "hinge"
     spectral_norm: bool = True
@@ -37,3 +40,4 @@ class SNGAN(GAN):
     summary = "spectrally normalised D with the hinge loss (a preset of gan)"
     paper = "Miyato et al. 2018, Spectral Normalization for Generative Adversarial Networks"
     Options = SNGANOptions
+    image_nets = "sngan"
