@@ -31,6 +31,13 @@ def test_suite_expands_and_validates(tmp_path):
         load_suite(str(path), tmp_path / "out")
 
 
+@pytest.mark.parametrize("name", ["toy2d", "images", "images16", "conditional"])
+def test_packaged_suites_resolve_every_run(name, tmp_path):
+    suite, specs = load_suite(name, tmp_path)
+    assert len(specs) == len(suite["models"]) * len(suite["datasets"]) * len(suite["seeds"])
+    assert all(spec.run_dir.is_relative_to(tmp_path / "runs") for spec in specs)
+
+
 def test_unknown_packaged_suite():
     with pytest.raises(GankitError, match="unknown suite 'nope'"):
         load_suite("nope", None)
