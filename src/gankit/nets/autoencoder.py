@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from gankit.data import DataSpec
 from gankit.nets import resolve_arch
-from gankit.nets.blocks import dcgan_init, maybe_spectral_norm, norm_layer
+from gankit.nets.blocks import dcgan_init, maybe_spectral_norm, norm_layer, pack_images
 from gankit.nets.dcgan import _stride2_layers
 from gankit.nets.paper_cnns import BEGANAutoencoder
 
@@ -69,7 +69,7 @@ class ConvAutoencoder(nn.Module):
         self.apply(dcgan_init)
 
     def pack(self, x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0] // self.pack_size, -1, *x.shape[2:]) if self.pack_size > 1 else x
+        return pack_images(x, self.pack_size)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         code = self.encoder(self.pack(x))

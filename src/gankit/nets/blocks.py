@@ -39,6 +39,11 @@ class GaussianNoise(nn.Module):
         return f"std={self.std}"
 
 
+def pack_images(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """PacGAN: stack each run of ``pack`` images along the channels, (B, C, H, W) -> (B / pack, pack * C, H, W)."""
+    return x.reshape(x.shape[0] // pack, -1, *x.shape[2:]) if pack > 1 else x
+
+
 def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> nn.Module:
     return nn.utils.parametrizations.spectral_norm(layer) if enabled else layer
 

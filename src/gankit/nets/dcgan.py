@@ -13,7 +13,7 @@ from typing import Sequence
 
 from torch import Tensor, nn
 
-from gankit.nets.blocks import PowerOfTwoSizes, dcgan_init, maybe_spectral_norm, norm_layer
+from gankit.nets.blocks import PowerOfTwoSizes, dcgan_init, maybe_spectral_norm, norm_layer, pack_images
 
 SIZES = PowerOfTwoSizes(8)  # stride-2 stages between 4x4 and the image
 
@@ -70,7 +70,7 @@ class DCGANDiscriminator(nn.Module):
         self.apply(dcgan_init)
 
     def _packed(self, x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0] // self.pack, -1, *x.shape[2:]) if self.pack > 1 else x
+        return pack_images(x, self.pack)
 
     def features(self, x: Tensor) -> Tensor:
         return self.trunk(self._packed(x)).flatten(1)

@@ -21,7 +21,8 @@ from typing import Sequence
 
 from torch import Tensor, nn
 
-from gankit.nets.blocks import MultipleSizes, PowerOfTwoSizes, dcgan_init, maybe_spectral_norm, norm_layer
+from gankit.nets.blocks import (MultipleSizes, PowerOfTwoSizes, dcgan_init, maybe_spectral_norm, norm_layer,
+                                pack_images)
 
 SNGAN_SIZES = MultipleSizes(8, 8)
 BEGAN_SIZES = PowerOfTwoSizes(8)
@@ -65,7 +66,7 @@ class SNGANDiscriminator(nn.Module):
         self.apply(dcgan_init)
 
     def features(self, x: Tensor) -> Tensor:
-        return self.trunk(x.reshape(x.shape[0] // self.pack, -1, *x.shape[2:]) if self.pack > 1 else x)
+        return self.trunk(pack_images(x, self.pack))
 
     def logits(self, features: Tensor) -> Tensor:
         logits = self.head(features)
@@ -117,7 +118,7 @@ class BEGANAutoencoder(nn.Module):
         self.decoder = BEGANDecoder(code_dim, (shape[0] * pack, *shape[1:]), n, tanh=False)
 
     def pack(self, x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0] // self.pack_size, -1, *x.shape[2:]) if self.pack_size > 1 else x
+        return pack_images(x, self.pack_size)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         code = self.encoder(self.pack(x))
