@@ -14,6 +14,12 @@ torch.set_num_threads(1)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def derived_data_cache(tmp_path_factory):
+    """Derived datasets (mnist-m) are built once per test session into a temporary cache, never ~/.cache."""
+    os.environ["GANKIT_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The offline MNIST / Fashion-MNIST copy in torchvision's layout (../shared/data)."""

@@ -31,11 +31,22 @@ def test_suite_expands_and_validates(tmp_path):
         load_suite(str(path), tmp_path / "out")
 
 
-@pytest.mark.parametrize("name", ["toy2d", "images", "images16", "conditional"])
+@pytest.mark.parametrize("name", ["toy2d", "images", "images16", "conditional", "translation"])
 def test_packaged_suites_resolve_every_run(name, tmp_path):
     suite, specs = load_suite(name, tmp_path)
-    assert len(specs) == len(suite["models"]) * len(suite["datasets"]) * len(suite["seeds"])
+    datasets = [(entry or {}).get("datasets", suite["datasets"]) for entry in suite["models"].values()]
+    assert len(specs) == sum(map(len, datasets)) * len(suite["seeds"])
     assert all(spec.run_dir.is_relative_to(tmp_path / "runs") for spec in specs)
+
+
+def test_a_row_can_name_its_own_datasets_and_run_folders_stay_plain(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SUITE + "  paired: {model: pix2pix, datasets: ['pairs:mnist-edges>mnist'], options: {width: 4}}\n")
+    _, specs = load_suite(str(path), tmp_path / "out")
+    paired = [s for s in specs if s.row == "paired"]
+    assert [s.dataset for s in paired] == ["pairs:mnist-edges>mnist"] * 2
+    assert paired[0].run_dir == tmp_path / "out" / "runs" / "paired" / "pairs_mnist-edges-to-mnist" / "seed0"
+    assert [s.dataset for s in specs if s.row == "small"] == ["ring8", "ring8"]
 
 
 def test_unknown_packaged_suite():

@@ -13,7 +13,7 @@ from gankit.cli import main
 from gankit.data import load_dataset
 from gankit.errors import GankitError
 
-TARGETS = {"digits": 0.97, "mnist": 0.993, "fashion-mnist": 0.915}
+TARGETS = {"digits": 0.97, "mnist": 0.993, "fashion-mnist": 0.915, "mnist-m": 0.9}
 
 
 @pytest.mark.parametrize("dataset", CLASSIFIER_DATASETS)
@@ -51,6 +51,19 @@ def test_augment_shifts_whole_images():
     rows, cols = shifted[:, 0].nonzero()[:, 1:].T
     assert (rows - 4).abs().max() == 2 and (cols - 4).abs().max() == 2
     assert len(set(zip(rows.tolist(), cols.tolist()))) > 15  # offsets vary per image
+
+
+def test_recolour_permutes_channels_or_takes_the_negative():
+    images = torch.randint(0, 256, (200, 3, 4, 4), dtype=torch.uint8)
+    out = augment(images, 0, False, torch.Generator().manual_seed(0), recolour=True)
+    orders = [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+    seen = set()
+    for image, result in zip(images, out):
+        matches = [(order, negative) for order in orders for negative in (False, True)
+                   if torch.equal(result, 255 - image[list(order)] if negative else image[list(order)])]
+        assert len(matches) == 1
+        seen.add(matches[0])
+    assert len(seen) == 12  # every order, with and without the negative
 
 
 def test_digits_split_is_stratified_and_disjoint():

@@ -31,12 +31,12 @@ from torch import Tensor, nn
 from gankit.data import ImageDataset, load_dataset, uint8_to_float
 from gankit.errors import GankitError
 
-CLASSIFIER_DATASETS = ("digits", "mnist", "fashion-mnist")
+CLASSIFIER_DATASETS = ("digits", "mnist", "fashion-mnist", "mnist-m")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 class Classifier(nn.Module):
-    """A small all-convolutional net for grey images at any size.
+    """A small all-convolutional net for grey (or, with ``in_channels=3``, colour) images at any size.
 
     Inputs in [-1, 1] are resized (bicubic) to the fixed internal
     size the net was trained at, so 28x28 and 32x32 versions of a dataset are
@@ -47,12 +47,12 @@ class Classifier(nn.Module):
     """
 
     def __init__(self, input_size: int, stages: tuple[tuple[int, ...], ...] = ((32,), (64, 64), (128,)),
-                 num_classes: int = 10):
+                 num_classes: int = 10, in_channels: int = 1):
         super().__init__()
-        self.input_size = input_size
+        self.input_size, self.in_channels = input_size, in_channels
         self.stages = tuple(tuple(stage) for stage in stages)
         self.num_features = self.stages[-1][-1]
-        layers, c_in = [], 1
+        layers, c_in = [], in_channels
         for i, stage in enumerate(self.stages):
             if i > 0:  # halve the resolution between stages
                 layers.append(nn.MaxPool2d(2))
@@ -65,8 +65,8 @@ class Classifier(nn.Module):
         self.to(memory_format=torch.channels_last)
 
     def _fit_size(self, x: Tensor) -> Tensor:
-        if x.shape[1] != 1:
-            raise GankitError(f"the classifier takes grey images, not {x.shape[1]}-channel ones.")
+        if x.shape[1] != self.in_channels:
+            raise GankitError(f"the classifier takes {self.in_channels}-channel images, not {x.shape[1]}-channel ones.")
         if tuple(x.shape[-2:]) != (self.input_size, self.input_size):
             # Plain bicubic sampling, no antialiasing: inputs are usually our data enlarged
             # (28 -> 32, 8 -> 32), and antialiasing the way back blurs strokes (MNIST at
@@ -94,7 +94,7 @@ def save_classifier(net: Classifier, path: Path, dataset: str) -> None:
     from safetensors.torch import save_file
 
     meta = {"dataset": dataset, "input_size": str(net.input_size), "stages": json.dumps(net.stages),
-            "num_classes": str(net.head.out_features)}
+            "num_classes": str(net.head.out_features), "in_channels": str(net.in_channels)}
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata=meta)
 
@@ -114,7 +114,8 @@ def load_classifier(dataset: str, path: Optional[Path] = None) -> Classifier:
     with safe_open(str(path), framework="pt") as file:
         meta = file.metadata()
         state = {key: file.get_tensor(key) for key in file.keys()}
-    net = Classifier(int(meta["input_size"]), json.loads(meta["stages"]), int(meta["num_classes"]))
+    net = Classifier(int(meta["input_size"]), json.loads(meta["stages"]), int(meta["num_classes"]),
+                     int(meta.get("in_channels", 1)))
     net.load_state_dict(state)
     return net.eval().requires_grad_(False)
 
@@ -150,6 +151,9 @@ class TrainSettings:
     weight_decay: float = 5e-4
     max_shift: int = 2  # random translation in pixels (native resolution)
     flip: bool = False  # random horizontal flips (sensible for clothing, not digits)
+    # colour images: random channel order and, half the time, the negative, so the net reads the
+    # digit's shape rather than the colours of the few training photos behind it (MNIST-M)
+    recolour: bool = False
     seed: int = 0
     stages: tuple[tuple[int, ...], ...] = ((32,), (64, 64), (128,))  # conv widths per resolution
 
@@ -157,7 +161,8 @@ class TrainSettings:
 # About a minute per epoch single-threaded on 60,000 images.
 DEFAULTS = {"digits": TrainSettings(epochs=60, batch_size=64, max_shift=1),
             "mnist": TrainSettings(epochs=8),
-            "fashion-mnist": TrainSettings(epochs=10, flip=True)}
+            "fashion-mnist": TrainSettings(epochs=10, flip=True),
+            "mnist-m": TrainSettings(epochs=10, recolour=True)}
 
 DIGITS_TEST_FRACTION = 0.2  # digits has no test split: hold out a fixed, class-stratified fifth
 
@@ -181,18 +186,25 @@ def classifier_data(dataset: str, root: Optional[str], seed: int) -> tuple[Image
     return tuple(ImageDataset("digits", full.images[mask], full.labels[mask], 10) for mask in (~is_test, is_test))
 
 
-def augment(images: Tensor, max_shift: int, flip: bool, generator: torch.Generator) -> Tensor:
-    """Random per-image translations (zero-padded uint8) and optional horizontal flips."""
-    n, _, h, w = images.shape
+def augment(images: Tensor, max_shift: int, flip: bool, generator: torch.Generator,
+            recolour: bool = False) -> Tensor:
+    """Random per-image translations (zero-padded uint8), optional horizontal flips and, with
+    ``recolour``, a random channel order per image and the negative of half the images."""
+    n, c, h, w = images.shape
     if max_shift:
         padded = F.pad(images, (max_shift,) * 4)
         dy, dx = torch.randint(0, 2 * max_shift + 1, (2, n, 1), generator=generator)
-        rows = (dy + torch.arange(h))[:, :, None]  # (n, h, 1)
-        cols = (dx + torch.arange(w))[:, None, :]  # (n, 1, w)
-        images = padded[torch.arange(n)[:, None, None], 0, rows, cols].unsqueeze(1)
+        rows = (dy + torch.arange(h))[:, None, :, None]  # (n, 1, h, 1)
+        cols = (dx + torch.arange(w))[:, None, None, :]  # (n, 1, 1, w)
+        images = padded[torch.arange(n)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
     if flip:
         mirror = torch.rand(n, generator=generator) < 0.5
         images = torch.where(mirror[:, None, None, None], images.flip(-1), images)
+    if recolour:
+        order = torch.rand(n, c, generator=generator).argsort(1)
+        images = images.gather(1, order[:, :, None, None].expand(-1, -1, h, w))
+        negative = torch.rand(n, generator=generator) < 0.5
+        images = torch.where(negative[:, None, None, None], 255 - images, images)
     return images
 
 
@@ -213,7 +225,7 @@ def train_classifier(dataset: str, root: Optional[str], settings: TrainSettings,
     generator = torch.Generator().manual_seed(settings.seed)
     deterministic = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True)
-    net = Classifier(train.images.shape[-1], settings.stages)
+    net = Classifier(train.images.shape[-1], settings.stages, in_channels=train.images.shape[1])
     steps_per_epoch = len(train) // settings.batch_size
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.lr,
@@ -225,7 +237,8 @@ def train_classifier(dataset: str, root: Optional[str], settings: TrainSettings,
             order = torch.randperm(len(train), generator=generator)
             for step in range(steps_per_epoch):
                 index = order[step * settings.batch_size:(step + 1) * settings.batch_size]
-                x = uint8_to_float(augment(train.images[index], settings.max_shift, settings.flip, generator))
+                x = uint8_to_float(augment(train.images[index], settings.max_shift, settings.flip, generator,
+                                           settings.recolour))
                 loss = F.cross_entropy(net(x), train.labels[index])
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

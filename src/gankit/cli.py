@@ -1,4 +1,4 @@
-"""The ``gankit`` command line: list, train, sample, eval, bench, report, classifier."""
+"""The ``gankit`` command line: list, train, sample, translate, eval, bench, report, classifier."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from gankit.errors import GankitError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering")
+FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "translation")
 RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: the folder recorded in its "
                       "config.yaml, which stays unchanged)")
 
@@ -172,6 +172,8 @@ def _cmd_sample(args) -> int:
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
+    if model.data.is_two_domain:
+        return _translation_grid(args, config, model, step)
     _check_sample_request(args, config, model)
     what = (f"_{args.traverse}" if args.traverse else f"_class{args.class_}" if args.class_ is not None else "")
     out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}{what}.png"
@@ -191,6 +193,72 @@ def _cmd_sample(args) -> int:
     save_samples(samples.float().cpu(), out, getattr(dataset, "modes", None), f"{config.model} step {step}",
                  nrow=per_row)
     print(f"wrote {len(samples)} samples to {out}")
+    return 0
+
+
+def _translation_grid(args, config, model, step: int) -> int:
+    """gankit sample for a translation run: test inputs above their translations, -n per row (default 8)."""
+    from gankit.metrics.translation import GRID_COLUMNS, translation_grid
+    from gankit.train.run import run_data
+    from gankit.visual import save_samples
+
+    if args.class_ is not None or args.traverse is not None:
+        raise GankitError(f"--class and --traverse are for models that sample from noise; {config.model} translates.")
+    columns = args.n or GRID_COLUMNS
+    if columns < 1:
+        raise GankitError("-n must be at least 1.")
+    out = Path(args.out) if args.out else Path(args.run_dir) / "samples" / f"translations_step{step}.png"
+    images, per_row = translation_grid(model, run_data(config, "test", args.data_root), columns)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_samples(images, out, nrow=per_row)
+    print(f"wrote {len(images) // 2} test inputs and their translations to {out} (inputs above outputs)")
+    return 0
+
+
+def _cmd_translate(args) -> int:
+    import torch
+    from PIL import Image
+
+    from gankit.data.base import float_to_uint8, uint8_to_float
+    from gankit.data.images import read_images, square
+    from gankit.metrics.translation import translate_all
+    from gankit.registry import all_models
+    from gankit.train.run import load_model
+
+    run_dir = Path(args.run_dir)
+    config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
+    if not model.data.is_two_domain:
+        translators = ", ".join(name for name, cls in all_models().items() if cls.family == "translation")
+        raise GankitError(f"{run_dir} is a {config.model} run, which does not translate images; gankit translate "
+                          f"needs a run of an image-to-image model ({translators}).")
+    if args.direction not in model.directions():
+        raise GankitError(f"{config.model} translates from domain A to B only; leave out --direction b2a.")
+    if args.styles is not None and not getattr(model, "multimodal", False):
+        raise GankitError(f"--styles draws several outputs per input from multimodal models (munit, bicyclegan); "
+                          f"{config.model} gives one output per input.")
+    if args.target:
+        raise GankitError(f"--target chooses the target attributes of stargan; {config.model} has none.")
+    folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
+    if not folder.is_dir():
+        raise GankitError(f"--input {folder} is not a folder of images.")
+    channels = model.data.shape[0] if args.direction == "a2b" else model.data.shape_b[0]
+    source = "A" if args.direction == "a2b" else "B"
+    if channels == 3 and all(image.shape[0] == 1 for _, image in read_images(folder, None)):
+        raise GankitError(f"the images in {folder} are grey, and this run translates colour images of domain "
+                          f"{source}; give it colour images.")
+    files = read_images(folder, "RGB" if channels == 3 else "L")
+    names = [f"{file.stem}.png" for file, _ in files]
+    clashes = sorted({name for name in names if names.count(name) > 1 or (out / name).exists()})
+    if clashes:
+        raise GankitError(f"{out / clashes[0]} would be written twice or already exists; choose an empty --out.")
+    images = uint8_to_float(torch.cat([square(image, model.size) for _, image in files]))
+    translated = float_to_uint8(translate_all(model, images, args.direction))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, image in zip(names, translated):
+        array = image.permute(1, 2, 0).numpy()
+        Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(out / name)
+    print(f"translated {len(names)} images ({args.direction}, {model.size}x{model.size}, {config.model} step {step}) "
+          f"into {out}")
     return 0
 
 
@@ -290,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample", help="write a grid (or scatter plot) of samples from a run")
     sample.add_argument("run_dir")
-    sample.add_argument("-n", type=int, help="number of samples (default 64; 10 per row of a class grid)")
+    sample.add_argument("-n", type=int, help="number of samples (default 64; 10 per row of a class grid; "
+                                             "translation models: inputs per row, default 8)")
     sample.add_argument("--out", metavar="FILE.png")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -302,6 +371,19 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--traverse", metavar="CODE",
                         help="infogan: rows = categorical code, columns = CODE (e.g. c2) from -2 to 2")
     sample.set_defaults(func=_cmd_sample)
+
+    translate = sub.add_parser("translate", help="run an image-to-image model on a folder of your images")
+    translate.add_argument("run_dir")
+    translate.add_argument("--input", required=True, metavar="DIR", help="images to translate (searched recursively)")
+    translate.add_argument("--out", required=True, metavar="DIR", help="where the translations go, one PNG each")
+    translate.add_argument("--direction", default="a2b", choices=["a2b", "b2a"],
+                           help="a2b (default) or, for two-way models, b2a")
+    translate.add_argument("--styles", type=int, metavar="K", help="multimodal models: K outputs per input")
+    translate.add_argument("--target", action="append", metavar="KEY=VALUE",
+                           help="stargan: a target attribute of the translation")
+    translate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    translate.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
+    translate.set_defaults(func=_cmd_translate)
 
     ev = sub.add_parser("eval", help="compute the metrics that fit a run's data; writes RUN_DIR/eval.json")
     ev.add_argument("run_dir")
@@ -329,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     classifier = sub.add_parser("classifier", help="the feature classifiers the image metrics use")
     classifier_sub = classifier.add_subparsers(dest="action", required=True, metavar="ACTION")
     ctrain = classifier_sub.add_parser("train", help="train a classifier (deterministic given --seed)")
-    ctrain.add_argument("--data", required=True, help="digits, mnist or fashion-mnist")
+    ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist or mnist-m")
     ctrain.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
     ctrain.add_argument("--out", metavar="FILE.safetensors", help="default DATA_classifier.safetensors here")
     ctrain.add_argument("--seed", type=int, help="default 0")

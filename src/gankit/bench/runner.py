@@ -20,7 +20,7 @@ from gankit.errors import GankitError
 SUITES_DIR = Path(__file__).parent / "suites"
 SUITE_KEYS = {"description", "datasets", "seeds", "train", "data", "eval_samples", "models", "reference"}
 REFERENCE_ROW = "train split (reference)"
-ROW_KEYS = {"model", "options", "train", "data"}
+ROW_KEYS = {"model", "options", "train", "data", "datasets"}  # datasets: this row's own list
 RESULT = "result.json"
 
 
@@ -55,6 +55,7 @@ def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
     """Read a suite and expand it into run specs, checking every config up front."""
     from gankit.config import resolve
     from gankit.registry import get_model
+    from gankit.train.run import dataset_slug
 
     path = suite_path(name_or_path)
     try:
@@ -71,7 +72,7 @@ def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
         entry = entry or {}
         if set(entry) - ROW_KEYS:
             raise GankitError(f"unknown key(s) {', '.join(sorted(set(entry) - ROW_KEYS))} in suite row '{row}'.")
-        for dataset in suite["datasets"]:
+        for dataset in entry.get("datasets", suite["datasets"]):
             for seed in suite.get("seeds", [0]):
                 tree = {"model": entry.get("model", row),
                         "data": {**(suite.get("data") or {}), **(entry.get("data") or {}), "name": dataset},
@@ -79,7 +80,7 @@ def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
                                   "eval_samples": 0},
                         "options": dict(entry.get("options") or {})}
                 resolve(tree, get_model(tree["model"]).Options)  # fail now, not an hour in
-                run_dir = out / "runs" / row / dataset / f"seed{seed}"
+                run_dir = out / "runs" / row / dataset_slug(dataset) / f"seed{seed}"
                 specs.append(RunSpec(row, dataset, seed, tree, suite.get("eval_samples"), run_dir))
     return suite, specs
 
@@ -130,9 +131,10 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
     from gankit.machine import describe
     from gankit.metrics import DEFAULT_EVAL_SAMPLES
     from gankit.metrics.images import image_metrics
+    from gankit.train.run import dataset_slug
     from gankit.train.trainer import load_data
 
-    folder = out / "runs" / "reference" / dataset
+    folder = out / "runs" / "reference" / dataset_slug(dataset)
     if (folder / RESULT).exists():
         return json.loads((folder / RESULT).read_text())
     data = build_dataclass(DataConfig, {**(suite.get("data") or {}), "name": dataset}, "data")

@@ -6,9 +6,11 @@ from typing import Optional, Union
 from gankit.data.base import Batch, DataSpec, ImageDataset, float_to_uint8, uint8_to_float
 from gankit.data.images import data_root, digits, image_folder, resize, torchvision_set
 from gankit.data.toy2d import GaussianMixture2D, grid25, ring8
+from gankit.data.translation import TwoDomainDataset, mnist_domain, mnist_translation, translation_folder
 from gankit.errors import GankitError
 
-Dataset = Union[ImageDataset, GaussianMixture2D]
+ImageData = Union[ImageDataset, TwoDomainDataset]
+Dataset = Union[ImageData, GaussianMixture2D]
 
 DATASETS = {
     "ring8": "8 Gaussians on the unit circle (2-D mode-collapse benchmark)",
@@ -16,9 +18,28 @@ DATASETS = {
     "digits": "scikit-learn's 1,797 8x8 handwritten digits (embedded, offline)",
     "mnist": "MNIST 28x28 (torchvision layout under --data-root; downloads when online)",
     "fashion-mnist": "Fashion-MNIST 28x28 (as mnist)",
+    "mnist-edges": "MNIST's digits as outline drawings (same labels; derived from mnist)",
+    "mnist-m": "MNIST digits blended onto colour photo crops (MNIST-M recipe; derived from mnist, cached)",
     "folder:PATH": "every image under PATH, centre-cropped and resized (data.image_size, default 64)",
+    "pairs:A>B": "translation pairs, the same digit in A and B (A, B: mnist, mnist-edges, mnist-m)",
+    "unpaired:A>B": "unpaired translation: A from the even-indexed digits, B from the odd ones",
+    "pairs:folder:PATH": "pix2pix layout: side-by-side A|B images in PATH/train/ and PATH/test/ (or val/)",
+    "unpaired:folder:PATH": "CycleGAN layout: PATH/trainA/, trainB/, testA/, testB/",
 }
-ROOTED = ("mnist", "fashion-mnist")  # read from a torchvision-layout folder (--data-root / $GANKIT_DATA)
+# read from a torchvision-layout folder (--data-root / $GANKIT_DATA), as are pairs:A>B and unpaired:A>B
+ROOTED = ("mnist", "fashion-mnist", "mnist-edges", "mnist-m")
+FOLDER_PREFIXES = ("folder:", "pairs:folder:", "unpaired:folder:")
+
+
+def split_folder(name: str) -> Optional[tuple[str, str]]:
+    """(prefix, PATH) of an image-folder dataset name (folder:PATH, pairs:folder:PATH, unpaired:folder:PATH)."""
+    prefix = next((prefix for prefix in FOLDER_PREFIXES if name.startswith(prefix)), None)
+    return None if prefix is None else (prefix, name[len(prefix):])
+
+
+def is_rooted(name: str) -> bool:
+    """Whether dataset ``name`` is read from a torchvision-layout folder (data.root)."""
+    return name in ROOTED or (name.startswith(("pairs:", "unpaired:")) and split_folder(name) is None)
 
 
 def load_dataset(name: str, root: Optional[str] = None, split: str = "train",
@@ -29,23 +50,36 @@ def load_dataset(name: str, root: Optional[str] = None, split: str = "train",
         return ring8()
     if name == "grid25":
         return grid25()
-    if name.startswith("folder:"):
-        return image_folder(name.split(":", 1)[1], image_size, channels)
+    folder = split_folder(name)
+    if folder is not None:
+        prefix, path = folder
+        if prefix == "folder:":
+            return image_folder(path, image_size, channels)
+        return translation_folder(path, prefix == "pairs:folder:", split, image_size, channels)
     if name == "digits":
         dataset = digits(split)
     elif name in ("mnist", "fashion-mnist"):
         dataset = torchvision_set(name, root, split, download)
+    elif name in ("mnist-edges", "mnist-m"):
+        dataset = mnist_domain(name, torchvision_set("mnist", root, split, download), split)
+    elif name.startswith(("pairs:", "unpaired:")):
+        dataset = mnist_translation(name, root, split, download)
     else:
         raise GankitError(f"unknown dataset '{name}'; choose one of: {', '.join(DATASETS)}.")
     return resized(dataset, image_size)
 
 
-def resized(dataset: ImageDataset, size: Optional[int]) -> ImageDataset:
-    """``dataset`` with its images resized to size x size (antialiased); None keeps it."""
+def resized(dataset: ImageData, size: Optional[int]) -> ImageData:
+    """``dataset`` with its images (both domains' for two-domain data) resized to size x size (antialiased);
+    None keeps it."""
+    if isinstance(dataset, TwoDomainDataset):
+        return TwoDomainDataset(dataset.spec.name, resized(dataset.a, size), resized(dataset.b, size),
+                                dataset.spec.paired)
     if size is None or dataset.spec.shape[-1] == size:
         return dataset
     return ImageDataset(dataset.spec.name, resize(dataset.images, size), dataset.labels, dataset.spec.num_classes)
 
 
 __all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "GaussianMixture2D", "ImageDataset", "ROOTED",
-           "data_root", "float_to_uint8", "load_dataset", "resized", "uint8_to_float"]
+           "TwoDomainDataset", "data_root", "float_to_uint8", "is_rooted", "load_dataset", "resized", "split_folder",
+           "uint8_to_float"]

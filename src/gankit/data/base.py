@@ -18,20 +18,33 @@ class DataSpec:
     kind: str  # "toy2d" or "image"
     shape: tuple[int, ...]  # (2,) for toy2d, (C, H, W) for images
     num_classes: Optional[int] = None
+    # Two-domain (translation) data: the B images' (C, H, W), and whether x and x_b come as aligned pairs.
+    shape_b: Optional[tuple[int, ...]] = None
+    paired: Optional[bool] = None
 
     @property
     def is_image(self) -> bool:
         return self.kind == "image"
 
+    @property
+    def is_two_domain(self) -> bool:
+        return self.shape_b is not None
+
 
 @dataclass
 class Batch:
     """One training batch: ``x`` real samples (images in [-1, 1]), ``y`` labels or None, and for
-    semi-supervised models ``labelled``, a second batch drawn from the labelled subset."""
+    semi-supervised models ``labelled``, a second batch drawn from the labelled subset.
+
+    Two-domain data adds ``x_b``, images of domain B: the partners of ``x`` for paired data,
+    an independent draw for unpaired data (with their labels ``y_b`` when labels were asked for).
+    """
 
     x: Tensor
     y: Optional[Tensor] = None
     labelled: Optional["Batch"] = None
+    x_b: Optional[Tensor] = None
+    y_b: Optional[Tensor] = None
 
     def __len__(self) -> int:
         return self.x.shape[0]

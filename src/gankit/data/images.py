@@ -71,35 +71,59 @@ def torchvision_set(name: str, root: Optional[str], split: str, download: bool) 
     return ImageDataset(name, dataset.data.unsqueeze(1).contiguous(), dataset.targets.long(), num_classes=10)
 
 
-def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) -> ImageDataset:
-    """Every readable image under PATH (recursively), centre-cropped and resized.
+GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")  # PIL modes that hold one grey channel
 
-    Unreadable files are skipped with a warning; an empty result is an error.
+
+def pil_mode(channels: Optional[int]) -> Optional[str]:
+    """PIL's mode for data.channels: "L" for 1, "RGB" for 3, None (each image keeps its own) when unset."""
+    if channels not in (None, 1, 3):
+        raise GankitError(f"data.channels must be 1 or 3 for an image folder, not {channels}.")
+    return {1: "L", 3: "RGB", None: None}[channels]
+
+
+def read_images(folder: Path, mode: Optional[str]) -> list[tuple[Path, Tensor]]:
+    """(file, uint8 (C, H, W)) for every readable image under ``folder`` (recursively, sorted by path).
+
+    ``mode`` "L" or "RGB" converts every image; None reads greyscale images as one channel and the
+    rest as RGB. Unreadable files are skipped with a warning; finding none is an error.
     """
     import torchvision.transforms.v2.functional as TF
     from PIL import Image, UnidentifiedImageError
     from torchvision.datasets.folder import IMG_EXTENSIONS
 
-    folder = Path(path).expanduser()
-    if not folder.is_dir():
-        raise DataNotFound(f"image folder {folder} does not exist.")
-    size = image_size or 64
-    mode = {1: "L", 3: "RGB", None: "RGB"}.get(channels)
-    if mode is None:
-        raise GankitError(f"data.channels must be 1 or 3 for an image folder, not {channels}.")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
     images, skipped = [], 0
     for file in files:
         try:
             with Image.open(file) as img:
-                tensor = TF.pil_to_tensor(img.convert(mode))
+                tensor = TF.pil_to_tensor(img.convert(mode or ("L" if img.mode in GREY_MODES else "RGB")))
         except (OSError, UnidentifiedImageError, ValueError) as error:
             warnings.warn(f"skipping unreadable image {file}: {error}", stacklevel=2)
             skipped += 1
             continue
-        side = min(tensor.shape[-2:])
-        images.append(resize(TF.center_crop(tensor, [side, side]).unsqueeze(0), size))
+        images.append((file, tensor))
     if not images:
         detail = f" ({skipped} unreadable)" if skipped else ""
         raise GankitError(f"no readable images found in {folder}{detail}.")
+    return images
+
+
+def square(image: Tensor, size: int) -> Tensor:
+    """A (C, H, W) image centre-cropped to a square and resized to size x size, as a batch of one."""
+    import torchvision.transforms.v2.functional as TF
+
+    side = min(image.shape[-2:])
+    return resize(TF.center_crop(image, [side, side]).unsqueeze(0), size)
+
+
+def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) -> ImageDataset:
+    """Every readable image under PATH (recursively), centre-cropped and resized (default 64, RGB).
+
+    Unreadable files are skipped with a warning; an empty result is an error.
+    """
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise DataNotFound(f"image folder {folder} does not exist.")
+    mode = pil_mode(channels) or "RGB"
+    images = [square(image, image_size or 64) for _, image in read_images(folder, mode)]
     return ImageDataset(f"folder:{folder}", torch.cat(images))

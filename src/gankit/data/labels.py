@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from gankit.data.base import Batch, ImageBatches, ImageDataset
+from gankit.data.translation import TwoDomainDataset
 from gankit.errors import GankitError
 
 LabelUse = Literal["none", "all", "some"]
@@ -71,6 +72,11 @@ class SemiSupervisedBatches:
 def batch_stream(dataset, batch_size: int, seed: int, device: torch.device, label_use: LabelUse,
                  n_labels: Optional[int]):
     """The endless batch stream of ``dataset`` carrying the labels ``label_use`` asks for."""
+    if isinstance(dataset, TwoDomainDataset):
+        if label_use == "some":
+            raise GankitError(f"semi-supervised models train on one domain, and {dataset.spec.name} has two; "
+                              f"choose a one-domain dataset such as mnist.")
+        return dataset.batches(batch_size, seed, device, with_labels=label_use == "all")
     if label_use == "some":
         subset = (torch.arange(len(dataset)) if n_labels is None else
                   labelled_subset(dataset.labels, n_labels, dataset.spec.num_classes, seed))

@@ -31,5 +31,6 @@ from gankit.losses.penalties import (
     r1_penalty,
     wgan_div_penalty,
 )
+from gankit.losses.translation import cycle_consistency, cycle_consistency_mse, identity_mapping, paired_l1
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -55,6 +55,10 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
     """
     from gankit.visual import save_samples
 
+    if dataset.spec.is_two_domain:
+        from gankit.metrics.translation import translation_metrics
+
+        return translation_metrics(model, dataset, n_samples, plot)
     samples = generate(model, n_samples)
     if isinstance(dataset, GaussianMixture2D):
         metrics = mode_metrics(samples, dataset.modes, dataset.std)

@@ -20,7 +20,8 @@ from gankit.data import ImageDataset, uint8_to_float
 from gankit.metrics.features import classify, inception_fid, inception_weights
 
 # Which shipped classifier scores which dataset; stacked-mnist classifies each channel as an MNIST digit.
-CLASSIFIER_FOR = {"digits": "digits", "mnist": "mnist", "fashion-mnist": "fashion-mnist", "stacked-mnist": "mnist"}
+CLASSIFIER_FOR = {"digits": "digits", "mnist": "mnist", "fashion-mnist": "fashion-mnist", "stacked-mnist": "mnist",
+                  "mnist-m": "mnist-m"}
 METRIC_SEED = 0  # KID subsets and IS splits are random; a fixed seed makes a score repeatable
 PAIR_CHUNK = 1024  # rows of a distance matrix held at once (1024 x 10k floats = 40 MB)
 
@@ -137,7 +138,11 @@ def class_accuracy(model, net, classes: Sequence[int], n_per_class: int) -> dict
 
 
 def _channel_outputs(net, images: Tensor) -> tuple[Tensor, Tensor]:
-    """Features concatenated over channels and per-channel logits (N, C, classes): each channel is one image."""
+    """Features concatenated over channels and per-channel logits (N, C, classes): each channel is one image
+    for a grey classifier (stacked-mnist); a colour classifier reads the whole image once."""
+    if net.in_channels > 1:
+        features, logits = classify(net, images)
+        return features, logits.unsqueeze(1)
     outputs = [classify(net, images[:, c:c + 1]) for c in range(images.shape[1])]
     return torch.cat([f for f, _ in outputs], 1), torch.stack([logits for _, logits in outputs], 1)
 
@@ -161,7 +166,7 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None)
         metrics["unavailable"] = (f"gankit ships no classifier for {name}, so fid, kid, inception_score, "
                                   f"precision, recall, density, coverage and class_accuracy are unavailable")
     else:
-        if samples.shape[1] != dataset.spec.shape[0] or (name != "stacked-mnist" and samples.shape[1] != 1):
+        if samples.shape[1] != dataset.spec.shape[0]:
             raise ValueError(f"samples have {samples.shape[1]} channels; {name} images have {dataset.spec.shape[0]}")
         net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[name]))
         real_features, _ = _channel_outputs(net, real)

@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from gankit.config import DataConfig, RunConfig, resolve
-from gankit.data import ROOTED, DataSpec, data_root
+from gankit.data import DataSpec, data_root, is_rooted, split_folder
 from gankit.errors import DataNotFound, GankitError
 from gankit.machine import describe
 from gankit.registry import get_model
@@ -32,11 +32,16 @@ LATEST = Path("checkpoints") / "latest.pt"
 MACHINE_FILE = "machine.json"
 
 
+def dataset_slug(name: str) -> str:
+    """A dataset name as one safe path component: pairs:mnist-edges>mnist -> pairs_mnist-edges-to-mnist."""
+    return name.replace(">", "-to-").replace(":", "_").replace("/", "_")
+
+
 def new_run_dir(out: Optional[str], model: str, data: str) -> Path:
     """The folder a new run writes to; an existing non-empty folder is refused."""
     if out is None:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        out = str(Path("runs") / f"{model}-{data.replace(':', '_').replace('/', '_')}-{stamp}")
+        out = str(Path("runs") / f"{model}-{dataset_slug(data)}-{stamp}")
     path = Path(out)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise GankitError(f"{path} already exists and is not empty; choose another --out, "
@@ -62,24 +67,27 @@ def pin_data(data: DataConfig) -> None:
     """Write where the data really is into ``data``, so a run can find it again from any shell:
     the absolute root of a torchvision-layout set (from --data-root, $GANKIT_DATA or the cache
     folder) and the absolute path of an image folder."""
-    if data.name in ROOTED:
+    folder = split_folder(data.name)
+    if folder is not None:
+        prefix, path = folder
+        data.name = prefix + str(Path(path).expanduser().resolve())
+    elif is_rooted(data.name):
         data.root = str(data_root(data.root).resolve())
-    elif data.name.startswith("folder:"):
-        data.name = "folder:" + str(Path(data.name.split(":", 1)[1]).expanduser().resolve())
 
 
 def relocate(data: DataConfig, data_root: Optional[str]) -> DataConfig:
     """A copy of ``data`` that looks for the data under ``data_root`` (--data-root) instead; None keeps it.
 
-    For an image folder run, ``data_root`` is the folder itself.
+    For an image folder run (one domain or two), ``data_root`` is the folder itself.
     """
     if data_root is None:
         return dataclasses.replace(data)
     folder = Path(data_root).expanduser()
     if not folder.is_dir():
         raise GankitError(f"--data-root {data_root} is not a folder.")
-    if data.name.startswith("folder:"):
-        return dataclasses.replace(data, name=f"folder:{folder.resolve()}")
+    image_folder = split_folder(data.name)
+    if image_folder is not None:
+        return dataclasses.replace(data, name=image_folder[0] + str(folder.resolve()))
     return dataclasses.replace(data, root=str(folder.resolve()))
 
 
@@ -98,7 +106,8 @@ def run_data(config: RunConfig, split: str, data_root: Optional[str] = None):
         if data_root is not None:
             raise GankitError(f"--data-root {data_root} does not hold {config.data.name} in torchvision's layout "
                               f"(MNIST/raw/..., FashionMNIST/raw/...).") from None
-        where = data.name.split(":", 1)[1] if data.name.startswith("folder:") else data.root or "the default root"
+        image_folder = split_folder(data.name)
+        where = image_folder[1] if image_folder is not None else data.root or "the default root"
         raise GankitError(f"this run's data ({config.data.name}) is no longer at {where}, where config.yaml says "
                           f"it was; pass --data-root DIR to point the run at it.") from None
 
@@ -130,7 +139,7 @@ def load_model(run_dir: Path, device: str = "auto", use_ema: bool = True):
     """
     config = read_run_config(run_dir)
     state = load_checkpoint(run_dir / LATEST, config.model)
-    model = get_model(config.model)(config.options, DataSpec(**state["data_spec"]))
+    model = get_model(config.model)(config.options, data_spec(state["data_spec"]))
     load_state(model, state["model"], run_dir)
     model = model.to(pick_device(device))
     if use_ema and state.get("ema"):
@@ -139,6 +148,13 @@ def load_model(run_dir: Path, device: str = "auto", use_ema: bool = True):
             load_state(getattr(model, name), weights, run_dir)
         recalibrate_batchnorm(model, [getattr(model, name) for name in state["ema"]])
     return config, model.eval(), int(state["step"])
+
+
+def data_spec(recorded: dict) -> DataSpec:
+    """The DataSpec a checkpoint recorded (lists back to tuples; older checkpoints lack the two-domain keys)."""
+    shape_b = recorded.get("shape_b")
+    return DataSpec(recorded["name"], recorded["kind"], tuple(recorded["shape"]), recorded.get("num_classes"),
+                    None if shape_b is None else tuple(shape_b), recorded.get("paired"))
 
 
 def load_state(module: torch.nn.Module, weights: dict, run_dir: Path) -> None:

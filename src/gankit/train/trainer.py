@@ -25,6 +25,7 @@ from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, sample_grid
 from gankit.metrics.tasks import TaskData
+from gankit.metrics.translation import translation_grid
 from gankit.registry import get_model
 from gankit.train.checkpoint import save_checkpoint
 from gankit.train.ema import make_ema, recalibrate_batchnorm
@@ -80,6 +81,10 @@ class Trainer:
         self.optimizers = {p.name: p.optim.build(self.player_params[p.name]) for p in self.players}
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.optimizers.items()}
         self.emas = {}
+        if train.ema_decay > 0 and self.dataset.spec.is_two_domain:
+            # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
+            raise GankitError(f"train.ema_decay is not offered for translation models such as {config.model}; "
+                              f"leave it at 0.")
         if train.ema_decay > 0:
             self.emas = {name: make_ema(getattr(self.model, name), train.ema_decay) for name in self.model.ema_modules}
         self.batches = batch_stream(self.dataset, train.batch_size, train.seed, self.device, model_cls.label_use,
@@ -158,7 +163,8 @@ class Trainer:
         return {
             "model_name": self.config.model,
             "data_spec": {"name": spec.name, "kind": spec.kind, "shape": list(spec.shape),
-                          "num_classes": spec.num_classes},
+                          "num_classes": spec.num_classes, "paired": spec.paired,
+                          "shape_b": None if spec.shape_b is None else list(spec.shape_b)},
             "step": self.step,
             "model": self.model.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
@@ -197,6 +203,8 @@ class Trainer:
             for part in (batch, batch.labelled):
                 if part is not None:
                     part.x = part.x.contiguous(memory_format=torch.channels_last)
+            if batch.x_b is not None:
+                batch.x_b = batch.x_b.contiguous(memory_format=torch.channels_last)
         return batch
 
     def train_round(self, logger: MetricsLogger) -> None:
@@ -248,7 +256,10 @@ class Trainer:
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
         with self.sampling_model() as model:
-            samples, per_row = sample_grid(model, n)
+            if self.dataset.spec.is_two_domain:  # inputs above their translations, from the training set
+                samples, per_row = translation_grid(model, self.dataset)
+            else:
+                samples, per_row = sample_grid(model, n)
         save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}",
                      nrow=per_row)
         return path

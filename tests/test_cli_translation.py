@@ -1,0 +1,153 @@
+"""The translation family on the command line: the user's own folders end to end (train, sample,
+eval, translate), and every bad input: one sentence on stderr, exit 2, nothing written."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from test_cli import assert_one_sentence_error, run, snapshot
+
+from gankit.cli import main
+
+TINY_CYCLEGAN = ["--set", "options.width=4", "--set", "options.blocks=1", "--set", "options.pool=4",
+                 "--batch-size", "4", "--set", "train.eval_samples=6", "-q"]
+
+
+def write_images(folder: Path, count: int, size: tuple[int, int], mode: str, seed: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    shape = (size[1], size[0]) + ((3,) if mode == "RGB" else ())
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(folder / f"img{i:02d}.png")
+
+
+def unpaired_folder(root: Path, mode_a: str = "L", mode_b: str = "RGB") -> Path:
+    for split, count in (("train", 8), ("test", 6)):
+        write_images(root / f"{split}A", count, (40, 40), mode_a, seed=1)
+        write_images(root / f"{split}B", count, (32, 32), mode_b, seed=2)
+    return root
+
+
+@pytest.fixture(scope="module")
+def cyclegan_run(tmp_path_factory):
+    """cyclegan trained for 2 rounds on a trainA/trainB/testA/testB folder: grey A (40x40), colour B (32x32)."""
+    root = tmp_path_factory.mktemp("data")
+    folder = unpaired_folder(root / "greys2colours")
+    run_dir = root / "run"
+    assert main(["train", "cyclegan", "--data", f"unpaired:folder:{folder}", "--steps", "2",
+                 "--set", "data.image_size=32", "--out", str(run_dir), *TINY_CYCLEGAN]) == 0
+    return run_dir, folder
+
+
+def test_translate_a_folder_both_ways(capsys, cyclegan_run, tmp_path):
+    run_dir, folder = cyclegan_run
+    code, out, _ = run(capsys, "translate", run_dir, "--input", folder / "testA", "--out", tmp_path / "b")
+    assert code == 0 and "translated 6 images" in out
+    written = sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert written == [f"img{i:02d}.png" for i in range(6)]
+    with Image.open(tmp_path / "b" / "img00.png") as image:
+        assert image.size == (32, 32) and image.mode == "RGB"  # A is grey, its translations are colour
+    code, _, _ = run(capsys, "translate", run_dir, "--input", folder / "testB", "--out", tmp_path / "a",
+                     "--direction", "b2a")
+    with Image.open(tmp_path / "a" / "img03.png") as image:
+        assert code == 0 and image.mode == "L"
+
+
+def test_sample_and_eval_of_a_translation_run(capsys, cyclegan_run, tmp_path):
+    run_dir, _ = cyclegan_run
+    code, out, _ = run(capsys, "sample", run_dir, "-n", "4", "--out", tmp_path / "grid.png")
+    assert code == 0 and (tmp_path / "grid.png").is_file() and "4 test inputs" not in out
+    with Image.open(tmp_path / "grid.png") as grid:  # 4 rows (A, A->B, B, B->A) of 4 cells of 32 + padding
+        assert grid.size == (4 * 33 + 1, 4 * 33 + 1)
+    code, out, _ = run(capsys, "eval", run_dir, "-n", "6", "--json")
+    assert code == 0 and '"a2b_cycle_l1"' in out and "ships no classifier" in out
+
+
+def test_a_translation_run_resumes_with_its_image_pool(capsys, cyclegan_run, tmp_path):
+    import shutil
+
+    import torch
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(cyclegan_run[0], run_dir)
+    pooled = torch.load(run_dir / "checkpoints" / "latest.pt", weights_only=True)["model"]["pool_b._extra_state"]
+    assert pooled.shape == (4, 3, 32, 32)  # full after 2 rounds of 4 fakes (capacity 4)
+    code, _, _ = run(capsys, "train", "--resume", run_dir, "--steps", "3", "-q")
+    assert code == 0
+
+
+def test_translate_refuses_a_run_that_does_not_translate(capsys, tmp_path):
+    run_dir = tmp_path / "dcgan"
+    assert main(["train", "dcgan", "--data", "digits", "--steps", "1", "--out", str(run_dir), "-q",
+                 "--set", "options.width=8", "--set", "train.eval_samples=0"]) == 0
+    before = snapshot(run_dir)
+    code, _, err = run(capsys, "translate", run_dir, "--input", tmp_path, "--out", tmp_path / "out")
+    assert_one_sentence_error(code, err, "does not translate images")
+    assert snapshot(run_dir) == before and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("flags,fragment", [(["--styles", "3"], "multimodal"),
+                                             (["--target", "colour=red"], "stargan")])
+def test_translate_options_of_other_models_are_refused(capsys, cyclegan_run, tmp_path, flags, fragment):
+    run_dir, folder = cyclegan_run
+    code, _, err = run(capsys, "translate", run_dir, "--input", folder / "testA", "--out", tmp_path / "o", *flags)
+    assert_one_sentence_error(code, err, fragment)
+    assert not (tmp_path / "o").exists()
+
+
+def test_grey_images_given_to_a_colour_input_are_refused(capsys, cyclegan_run, tmp_path):
+    run_dir, folder = cyclegan_run
+    code, _, err = run(capsys, "translate", run_dir, "--input", folder / "testA", "--out", tmp_path / "o",
+                       "--direction", "b2a")  # b2a reads colour images, and testA is grey
+    assert_one_sentence_error(code, err, "are grey")
+    assert not (tmp_path / "o").exists()
+
+
+def test_translate_never_overwrites(capsys, cyclegan_run, tmp_path):
+    run_dir, folder = cyclegan_run
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "img02.png").write_bytes(b"mine")
+    code, _, err = run(capsys, "translate", run_dir, "--input", folder / "testA", "--out", out)
+    assert_one_sentence_error(code, err, "already exists")
+    assert sorted(p.name for p in out.iterdir()) == ["img02.png"] and (out / "img02.png").read_bytes() == b"mine"
+
+
+def ab_folder(root: Path, sizes: list[tuple[int, int]]) -> Path:
+    for split in ("train", "test"):
+        for i, size in enumerate(sizes):
+            write_images(root / split, 1, size, "RGB", seed=i)
+            (root / split / "img00.png").rename(root / split / f"pair{i}.png")
+    return root
+
+
+def test_pix2pix_on_a_side_by_side_folder(capsys, tmp_path):
+    folder = ab_folder(tmp_path / "facades", [(64, 32)] * 4)
+    run_dir = tmp_path / "run"
+    code, out, _ = run(capsys, "train", "pix2pix", "--data", f"pairs:folder:{folder}", "--steps", "1",
+                       "--batch-size", "2", "--out", run_dir, "--set", "options.width=4",
+                       "--set", "train.eval_samples=4", "-q")
+    assert code == 0 and "a2b_psnr" in out and "a2b_ssim" in out
+    code, _, err = run(capsys, "translate", run_dir, "--input", folder / "test", "--out", tmp_path / "o",
+                       "--direction", "b2a")
+    assert_one_sentence_error(code, err, "A to B only")
+
+
+@pytest.mark.parametrize("sizes,fragment", [([(65, 32)] * 2, "odd width"), ([(64, 32), (128, 64)], "must all have one size")])
+def test_bad_side_by_side_folders_are_refused_before_anything_is_written(capsys, tmp_path, sizes, fragment):
+    folder = ab_folder(tmp_path / "pairs", sizes)
+    code, _, err = run(capsys, "train", "pix2pix", "--data", f"pairs:folder:{folder}", "--steps", "1",
+                       "--out", tmp_path / "run")
+    assert_one_sentence_error(code, err, fragment)
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_a_without_train_b_is_refused(capsys, tmp_path):
+    write_images(tmp_path / "horses" / "trainA", 2, (32, 32), "RGB")
+    code, _, err = run(capsys, "train", "cyclegan", "--data", f"unpaired:folder:{tmp_path / 'horses'}",
+                       "--steps", "1", "--out", tmp_path / "run")
+    assert_one_sentence_error(code, err, "trainB")
+    assert not (tmp_path / "run").exists()
