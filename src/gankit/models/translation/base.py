@@ -10,7 +10,7 @@ runs a trained model on a folder of the user's images.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Callable, ClassVar, Literal
 
 from torch import Tensor
 
@@ -69,3 +69,21 @@ class TranslationModel(Model):
 
     def optim(self) -> OptimSpec:
         return OptimSpec("adam", self.options.lr, self.options.betas)
+
+
+class TwoWayTranslationModel(TranslationModel):
+    """Two generators, G_ab: A -> B and G_ba: B -> A, and two discriminators, D_a judging domain A
+    and D_b domain B (cyclegan, discogan, dualgan)."""
+
+    two_way = True
+    ema_modules = ("G_ab", "G_ba")
+
+    def translate(self, x, direction="a2b"):
+        return self.G_ab(x) if direction == "a2b" else self.G_ba(x)
+
+    def critics_loss(self, d_loss: Callable[[Tensor, Tensor], Tensor], real_a: Tensor, fake_a: Tensor,
+                     real_b: Tensor, fake_b: Tensor) -> tuple[Tensor, dict]:
+        """Both discriminators' losses, summed (each D has its own parameters), and logged apart."""
+        loss_a = d_loss(self.D_a(real_a), self.D_a(fake_a))
+        loss_b = d_loss(self.D_b(real_b), self.D_b(fake_b))
+        return loss_a + loss_b, {"loss": (loss_a + loss_b).detach(), "a": loss_a.detach(), "b": loss_b.detach()}

@@ -27,7 +27,7 @@ from typing import Optional
 from gankit.errors import GankitError
 from gankit.losses import cycle_consistency, d_loss_least_squares, g_loss_least_squares, identity_mapping
 from gankit.models.base import Player
-from gankit.models.translation.base import TranslationModel, TranslationNorm, TranslationOptions
+from gankit.models.translation.base import TranslationNorm, TranslationOptions, TwoWayTranslationModel
 from gankit.nets.translation import ImagePool, PatchDiscriminator, ResnetGenerator
 from gankit.registry import register
 
@@ -51,13 +51,11 @@ class CycleGANOptions(TranslationOptions):
 
 
 @register
-class CycleGAN(TranslationModel):
+class CycleGAN(TwoWayTranslationModel):
     name = "cyclegan"
     summary = "two ResNet G (A->B, B->A), two PatchGAN D; LSGAN + 10 x cycle (+ 5 x identity), image pool"
     paper = "Zhu et al. 2017, Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks"
     Options = CycleGANOptions
-    two_way = True
-    ema_modules = ("G_ab", "G_ba")
 
     def __init__(self, options, data):
         super().__init__(options, data)
@@ -73,9 +71,6 @@ class CycleGAN(TranslationModel):
         self.D_b = PatchDiscriminator(self.channels_b, o.width, o.d_layers, o.norm)
         self.pool_a, self.pool_b = ImagePool(o.pool), ImagePool(o.pool)
         self.fresh = None  # (fake_a, fake_b) from G's latest step, detached, for D's step
-
-    def translate(self, x, direction="a2b"):
-        return self.G_ab(x) if direction == "a2b" else self.G_ba(x)
 
     def players(self):
         return [Player("G", [self.G_ab, self.G_ba], self.g_loss, self.optim()),
@@ -98,6 +93,5 @@ class CycleGAN(TranslationModel):
 
     def d_loss(self, batch):
         fake_a, fake_b = self.fresh
-        loss_a = d_loss_least_squares(self.D_a(batch.x), self.D_a(self.pool_a.query(fake_a)))
-        loss_b = d_loss_least_squares(self.D_b(batch.x_b), self.D_b(self.pool_b.query(fake_b)))
-        return loss_a + loss_b, {"loss": (loss_a + loss_b).detach(), "a": loss_a.detach(), "b": loss_b.detach()}
+        return self.critics_loss(d_loss_least_squares, batch.x, self.pool_a.query(fake_a),
+                                 batch.x_b, self.pool_b.query(fake_b))

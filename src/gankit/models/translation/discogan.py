@@ -36,7 +36,7 @@ import torch
 from gankit.errors import GankitError
 from gankit.losses import cycle_consistency_mse, d_loss_bce, g_loss_nonsaturating
 from gankit.models.base import Player
-from gankit.models.translation.base import TranslationModel, TranslationNorm, TranslationOptions
+from gankit.models.translation.base import TranslationNorm, TranslationOptions, TwoWayTranslationModel
 from gankit.nets.blocks import PowerOfTwoSizes
 from gankit.nets.dcgan import DCGANDiscriminator
 from gankit.nets.translation import EncoderDecoderGenerator
@@ -57,13 +57,11 @@ class DiscoGANOptions(TranslationOptions):
 
 
 @register
-class DiscoGAN(TranslationModel):
+class DiscoGAN(TwoWayTranslationModel):
     name = "discogan"
     summary = "two encoder-decoder G (A->B, B->A), two D; BCE GAN + MSE reconstruction, unpaired"
     paper = "Kim et al. 2017, Learning to Discover Cross-Domain Relations with Generative Adversarial Networks"
     Options = DiscoGANOptions
-    two_way = True
-    ema_modules = ("G_ab", "G_ba")
 
     def __init__(self, options, data):
         super().__init__(options, data)
@@ -78,9 +76,6 @@ class DiscoGAN(TranslationModel):
     def image_sizes(cls, options):
         return PowerOfTwoSizes(max(32, 2 ** (options.layers or 0)))
 
-    def translate(self, x, direction="a2b"):
-        return self.G_ab(x) if direction == "a2b" else self.G_ba(x)
-
     def players(self):
         return [Player("D", [self.D_a, self.D_b], self.d_loss, self.optim()),
                 Player("G", [self.G_ab, self.G_ba], self.g_loss, self.optim())]
@@ -89,9 +84,7 @@ class DiscoGAN(TranslationModel):
         a, b = batch.x, batch.x_b
         with torch.no_grad():
             fake_b, fake_a = self.G_ab(a), self.G_ba(b)
-        loss_a = d_loss_bce(self.D_a(a), self.D_a(fake_a))
-        loss_b = d_loss_bce(self.D_b(b), self.D_b(fake_b))
-        return loss_a + loss_b, {"loss": (loss_a + loss_b).detach(), "a": loss_a.detach(), "b": loss_b.detach()}
+        return self.critics_loss(d_loss_bce, a, fake_a, b, fake_b)
 
     def g_loss(self, batch):
         a, b = batch.x, batch.x_b

@@ -43,7 +43,7 @@ import torch
 from gankit.errors import GankitError
 from gankit.losses import clip_weights, cycle_consistency, d_loss_wasserstein, g_loss_wasserstein
 from gankit.models.base import OptimSpec, Player
-from gankit.models.translation.base import TranslationModel, TranslationNorm, TranslationOptions
+from gankit.models.translation.base import TranslationNorm, TranslationOptions, TwoWayTranslationModel
 from gankit.nets.translation import PatchDiscriminator, UNetGenerator
 from gankit.registry import register
 
@@ -70,13 +70,11 @@ class DualGANOptions(TranslationOptions):
 
 
 @register
-class DualGAN(TranslationModel):
+class DualGAN(TwoWayTranslationModel):
     name = "dualgan"
     summary = "two U-Net G (A->B, B->A), two clipped PatchGAN critics; WGAN + 100 x L1 reconstruction, RMSprop"
     paper = "Yi et al. 2017, DualGAN: Unsupervised Dual Learning for Image-to-Image Translation"
     Options = DualGANOptions
-    two_way = True
-    ema_modules = ("G_ab", "G_ba")
 
     def __init__(self, options, data):
         super().__init__(options, data)
@@ -85,9 +83,6 @@ class DualGAN(TranslationModel):
         self.G_ba = UNetGenerator(self.channels_b, self.channels_a, self.size, o.width, o.norm, o.dropout)
         self.D_a = PatchDiscriminator(self.channels_a, o.width, o.d_layers, norm="none")
         self.D_b = PatchDiscriminator(self.channels_b, o.width, o.d_layers, norm="none")
-
-    def translate(self, x, direction="a2b"):
-        return self.G_ab(x) if direction == "a2b" else self.G_ba(x)
 
     def optim(self) -> OptimSpec:
         return OptimSpec("rmsprop", self.options.lr)
@@ -110,9 +105,7 @@ class DualGAN(TranslationModel):
         a, b = batch.x, batch.x_b
         with torch.no_grad():
             fake_b, fake_a = self.G_ab(a), self.G_ba(b)
-        loss_a = d_loss_wasserstein(self.D_a(a), self.D_a(fake_a))
-        loss_b = d_loss_wasserstein(self.D_b(b), self.D_b(fake_b))
-        return loss_a + loss_b, {"loss": (loss_a + loss_b).detach(), "a": loss_a.detach(), "b": loss_b.detach()}
+        return self.critics_loss(d_loss_wasserstein, a, fake_a, b, fake_b)
 
     def g_loss(self, batch):
         a, b = batch.x, batch.x_b
