@@ -211,7 +211,7 @@ def _translation_grid(args, config, model, step: int) -> int:
     images, per_row = translation_grid(model, run_data(config, "test", args.data_root), columns)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_samples(images, out, nrow=per_row)
-    print(f"wrote {len(images) // 2} test inputs and their translations to {out} (inputs above outputs)")
+    print(f"wrote {columns} test inputs per direction and their translations to {out} (inputs above outputs)")
     return 0
 
 
