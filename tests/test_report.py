@@ -3,6 +3,7 @@ Chromium (Debian's ``chromium``; .ci/run installs it): the screenshot is not bla
 no console errors."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -113,3 +114,18 @@ def test_report_on_a_folder_that_is_neither_run_nor_bench(capsys, tmp_path):
     assert_one_sentence_error(*run(capsys, "report", tmp_path)[::2], "is neither a gankit run directory")
     assert snapshot(tmp_path) == before
     assert_one_sentence_error(*run(capsys, "report", tmp_path / "missing")[::2], "is not a folder")
+
+
+def test_bench_page_finds_the_runs_of_a_two_domain_dataset(tmp_path):
+    from gankit.report import bench_page
+
+    run = tmp_path / "runs" / "cyc" / "unpaired_mnist-to-mnist-m" / "seed0"
+    (run / "samples").mkdir(parents=True)
+    Image.new("RGB", (4, 4)).save(run / "samples" / "latest.png")
+    summary = [{"row": "cyc", "model": "cyclegan", "dataset": "unpaired:mnist>mnist-m", "seeds": 1, "steps": 2,
+                "metrics": {"a2b_images": [5, 0], "a2b_label_kept": [0.5, 0.0]}, "train_seconds": [1, 0]}]
+    runs = [{"row": "cyc", "dataset": "unpaired:mnist>mnist-m", "seed": 0}]
+    (tmp_path / "results.json").write_text(json.dumps({"summary": summary, "runs": runs}))
+    page = bench_page(tmp_path)
+    assert 'href="runs/cyc/unpaired_mnist-to-mnist-m/seed0/"' in page and "data:image/png" in page
+    assert "a2b_label_kept" in page and "a2b_images" not in page

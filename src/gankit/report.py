@@ -137,6 +137,9 @@ def _cell(value) -> str:
 
 
 def bench_page(folder: Path) -> str:
+    from gankit.bench.report import shown
+    from gankit.train.run import dataset_slug
+
     results = _read_json(folder / "results.json")
     summary, runs = results.get("summary", []), results.get("runs", [])
     body = [f"<p>{html.escape(results.get('description', ''))}</p>"]
@@ -145,12 +148,11 @@ def bench_page(folder: Path) -> str:
         body.append("<p>Measured on: " + "; ".join(html.escape(m["summary"]) for m in machines) + "</p>")
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
         rows = [s for s in summary if s["dataset"] == dataset]
-        keys = [k for k in dict.fromkeys(k for s in rows for k in s["metrics"]) if not k.endswith("_std")
-                and k not in ("real_images", "modes_total", "labels")]
+        keys = [k for k in dict.fromkeys(k for s in rows for k in s["metrics"]) if shown(k)]
         table = []
         for s in rows:
             seeds = sorted(r["seed"] for r in runs if r["row"] == s["row"] and r["dataset"] == dataset)
-            run_dirs = [folder / "runs" / s["row"] / dataset / f"seed{seed}" for seed in seeds]
+            run_dirs = [folder / "runs" / s["row"] / dataset_slug(dataset) / f"seed{seed}" for seed in seeds]
             thumb = next((d / "samples" / "latest.png" for d in run_dirs if (d / "samples" / "latest.png").is_file()),
                          None)
             picture = f"<img class=\"thumb\" alt=\"samples\" src=\"{_png_uri(thumb.read_bytes())}\">" if thumb else ""

@@ -43,8 +43,13 @@ def _cell(value) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-# constants of the protocol (and the translation scores' per-direction image counts), kept in results.json only
 HIDDEN = ("modes_total", "real_images", "labels")
+
+
+def shown(key: str) -> bool:
+    """Whether a leaderboard shows metric ``key``: constants of the protocol (and the translation scores'
+    per-direction image counts) and the std companions stay in results.json only."""
+    return key not in HIDDEN and not key.endswith(("_std", "_images"))
 
 
 def markdown(summary: list[dict]) -> str:
@@ -52,7 +57,7 @@ def markdown(summary: list[dict]) -> str:
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
         rows = [s for s in summary if s["dataset"] == dataset]
         keys = [k for k in dict.fromkeys(k for s in rows for k in s["metrics"])  # every row's, in first-seen order
-                if k not in HIDDEN and not k.endswith(("_std", "_images"))]
+                if shown(k)]
         lines += [f"### {dataset}", "",
                   "| row | model | seeds | steps | " + " | ".join(keys) + " | train s |",
                   "|---" * (len(keys) + 5) + "|"]
