@@ -252,3 +252,17 @@ def test_runs_pin_and_relocate_two_domain_data(tmp_path, shared_data, monkeypatc
     assert relocate(folder, str(tmp_path)).name == f"pairs:folder:{tmp_path.resolve()}"
     moved = relocate(DataConfig(name="unpaired:folder:/gone"), str(tmp_path))
     assert moved.name == f"unpaired:folder:{tmp_path.resolve()}"
+
+
+def test_photos_that_cannot_be_loaded_are_one_clear_error(monkeypatch):
+    import skimage.data
+
+    from gankit.data.translation import load_photos
+    from gankit.errors import DataNotFound
+
+    def offline():
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(skimage.data, "astronaut", offline)
+    with pytest.raises(DataNotFound, match="MNIST-M background photos could not be loaded"):
+        load_photos(("astronaut",))
