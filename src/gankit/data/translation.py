@@ -112,7 +112,7 @@ def load_photos(names: tuple[str, ...]) -> list[Tensor]:
         return [torch.from_numpy(np.array(photo(name))) for name in names]  # a writable copy
     except Exception as error:  # an old scikit-image may fetch some photos over the network
         raise DataNotFound(f"the MNIST-M background photos could not be loaded from scikit-image and scikit-learn "
-                           f"({type(error).__name__}: {str(error)[:100]}); scikit-image 0.26 ships all of them "
+                           f"({type(error).__name__}: {str(error)[:100]}); scikit-image 0.26 and scikit-learn ship all of them "
                            f"({', '.join(names)}).") from None
 
 
