@@ -10,8 +10,9 @@ runs a trained model on a folder of the user's images.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Literal
+from typing import Callable, ClassVar, Literal, Optional
 
+import torch
 from torch import Tensor
 
 from gankit.errors import GankitError
@@ -81,9 +82,29 @@ class TwoWayTranslationModel(TranslationModel):
     def translate(self, x, direction="a2b"):
         return self.G_ab(x) if direction == "a2b" else self.G_ba(x)
 
-    def critics_loss(self, d_loss: Callable[[Tensor, Tensor], Tensor], real_a: Tensor, fake_a: Tensor,
-                     real_b: Tensor, fake_b: Tensor) -> tuple[Tensor, dict]:
-        """Both discriminators' losses, summed (each D has its own parameters), and logged apart."""
-        loss_a = d_loss(self.D_a(real_a), self.D_a(fake_a))
-        loss_b = d_loss(self.D_b(real_b), self.D_b(fake_b))
+    def translations(self, batch) -> tuple[Tensor, Tensor]:
+        """(G_ab(a), G_ba(b)): each domain's images translated into the other, A's first."""
+        return self.G_ab(batch.x), self.G_ba(batch.x_b)
+
+    def critics_loss(self, d_loss: Callable[[Tensor, Tensor], Tensor], batch, fake_b: Optional[Tensor] = None,
+                     fake_a: Optional[Tensor] = None) -> tuple[Tensor, dict]:
+        """Both discriminators' losses, summed (each D has its own parameters), and logged apart.
+
+        The fakes are fresh translations of the batch, made without gradients, unless given
+        (CycleGAN's, drawn from its pool).
+        """
+        if fake_b is None or fake_a is None:
+            with torch.no_grad():
+                fake_b, fake_a = self.translations(batch)
+        loss_a = d_loss(self.D_a(batch.x), self.D_a(fake_a))
+        loss_b = d_loss(self.D_b(batch.x_b), self.D_b(fake_b))
         return loss_a + loss_b, {"loss": (loss_a + loss_b).detach(), "a": loss_a.detach(), "b": loss_b.detach()}
+
+    def generator_terms(self, batch, g_loss: Callable[[Tensor], Tensor],
+                        round_trip: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor]
+                        ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(adversarial, round trip, G_ab(a), G_ba(b)) for the generators' step: ``g_loss`` of both fakes
+        summed, and ``round_trip(a, G_ba(G_ab(a)), b, G_ab(G_ba(b)))``."""
+        fake_b, fake_a = self.translations(batch)
+        adversarial = g_loss(self.D_b(fake_b)) + g_loss(self.D_a(fake_a))
+        return adversarial, round_trip(batch.x, self.G_ba(fake_b), batch.x_b, self.G_ab(fake_a)), fake_b, fake_a

@@ -78,10 +78,9 @@ class CycleGAN(TwoWayTranslationModel):
 
     def g_loss(self, batch):
         a, b = batch.x, batch.x_b
-        fake_b, fake_a = self.G_ab(a), self.G_ba(b)
+        adversarial, cycle, fake_b, fake_a = self.generator_terms(batch, g_loss_least_squares, cycle_consistency)
         # CycleGAN's G term is E (D(G(a)) - 1)^2: twice gankit's lsgan G loss, which carries Mao et al.'s 1/2.
-        adversarial = 2 * (g_loss_least_squares(self.D_b(fake_b)) + g_loss_least_squares(self.D_a(fake_a)))
-        cycle = cycle_consistency(a, self.G_ba(fake_b), b, self.G_ab(fake_a))
+        adversarial = 2 * adversarial
         loss = adversarial + self.options.cycle_weight * cycle
         logs = {"adversarial": adversarial.detach(), "cycle": cycle.detach()}
         if self.identity > 0:
@@ -93,5 +92,5 @@ class CycleGAN(TwoWayTranslationModel):
 
     def d_loss(self, batch):
         fake_a, fake_b = self.fresh
-        return self.critics_loss(d_loss_least_squares, batch.x, self.pool_a.query(fake_a),
-                                 batch.x_b, self.pool_b.query(fake_b))
+        pooled_a, pooled_b = self.pool_a.query(fake_a), self.pool_b.query(fake_b)
+        return self.critics_loss(d_loss_least_squares, batch, fake_b=pooled_b, fake_a=pooled_a)

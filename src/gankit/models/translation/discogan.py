@@ -31,8 +31,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import torch
-
 from gankit.errors import GankitError
 from gankit.losses import cycle_consistency_mse, d_loss_bce, g_loss_nonsaturating
 from gankit.models.base import Player
@@ -81,15 +79,9 @@ class DiscoGAN(TwoWayTranslationModel):
                 Player("G", [self.G_ab, self.G_ba], self.g_loss, self.optim())]
 
     def d_loss(self, batch):
-        a, b = batch.x, batch.x_b
-        with torch.no_grad():
-            fake_b, fake_a = self.G_ab(a), self.G_ba(b)
-        return self.critics_loss(d_loss_bce, a, fake_a, b, fake_b)
+        return self.critics_loss(d_loss_bce, batch)
 
     def g_loss(self, batch):
-        a, b = batch.x, batch.x_b
-        fake_b, fake_a = self.G_ab(a), self.G_ba(b)
-        adversarial = g_loss_nonsaturating(self.D_b(fake_b)) + g_loss_nonsaturating(self.D_a(fake_a))
-        recon = cycle_consistency_mse(a, self.G_ba(fake_b), b, self.G_ab(fake_a))
+        adversarial, recon, _, _ = self.generator_terms(batch, g_loss_nonsaturating, cycle_consistency_mse)
         loss = adversarial + self.options.recon_weight * recon
         return loss, {"loss": loss.detach(), "adversarial": adversarial.detach(), "recon": recon.detach()}

@@ -38,8 +38,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from gankit.errors import GankitError
 from gankit.losses import clip_weights, cycle_consistency, d_loss_wasserstein, g_loss_wasserstein
 from gankit.models.base import OptimSpec, Player
@@ -102,15 +100,9 @@ class DualGAN(TwoWayTranslationModel):
             clip_weights(self.D_b, self.options.clip)
 
     def d_loss(self, batch):
-        a, b = batch.x, batch.x_b
-        with torch.no_grad():
-            fake_b, fake_a = self.G_ab(a), self.G_ba(b)
-        return self.critics_loss(d_loss_wasserstein, a, fake_a, b, fake_b)
+        return self.critics_loss(d_loss_wasserstein, batch)
 
     def g_loss(self, batch):
-        a, b = batch.x, batch.x_b
-        fake_b, fake_a = self.G_ab(a), self.G_ba(b)
-        adversarial = g_loss_wasserstein(self.D_b(fake_b)) + g_loss_wasserstein(self.D_a(fake_a))
-        cycle = cycle_consistency(a, self.G_ba(fake_b), b, self.G_ab(fake_a))
+        adversarial, cycle, _, _ = self.generator_terms(batch, g_loss_wasserstein, cycle_consistency)
         loss = adversarial + self.options.cycle_weight * cycle
         return loss, {"loss": loss.detach(), "adversarial": adversarial.detach(), "cycle": cycle.detach()}
