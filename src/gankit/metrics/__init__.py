@@ -9,6 +9,7 @@ import torch
 from gankit.data import Dataset, GaussianMixture2D
 from gankit.metrics.images import image_metrics
 from gankit.metrics.toy2d import mode_metrics
+from gankit.models.base import evaluating
 
 DEFAULT_EVAL_SAMPLES = {"toy2d": 2500, "image": 10000}  # 2,500 is the 2-D protocol's count
 
@@ -28,13 +29,8 @@ def generate(model, n: int, batch_size: int = 500, label: Union[int, torch.Tenso
             return model.sample(stop - start)
         return model.sample(stop - start, label[start:stop].to(model.device))
 
-    was_training = model.training
-    model.eval()
-    try:
-        chunks = [draw(start, min(start + batch_size, n)).float().cpu() for start in range(0, n, batch_size)]
-    finally:
-        model.train(was_training)
-    return torch.cat(chunks)
+    with evaluating(model):
+        return torch.cat([draw(start, min(start + batch_size, n)).float().cpu() for start in range(0, n, batch_size)])
 
 
 def sample_grid(model, n: int) -> tuple[torch.Tensor, Optional[int]]:

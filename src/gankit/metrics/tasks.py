@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gankit.data import ImageDataset, uint8_to_float
+from gankit.models.base import evaluating
 
 BASELINE_STEPS = 3000  # the supervised-only baseline's Adam steps: enough to fit 100 labels many times over
 BASELINE_BATCH = 100
@@ -132,13 +133,10 @@ def task_metrics(model, data: TaskData, classifier, n: int) -> dict:
 
     ``classifier`` is the shipped classifier for the data, or None where there is none.
     """
-    metrics, was_training = {}, model.training
-    model.eval()
-    try:
+    metrics = {}
+    with evaluating(model):
         for name in model.task_metrics:
             if (name in NEEDS_LABELS and data.test.labels is None) or (name in NEEDS_CLASSIFIER and classifier is None):
                 continue
             metrics.update(TASK_METRICS[name](model, data, classifier, n))
-    finally:
-        model.train(was_training)
     return metrics

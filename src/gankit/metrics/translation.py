@@ -25,6 +25,7 @@ from gankit.classifier import fuse_batchnorm, load_classifier
 from gankit.data import ImageDataset, uint8_to_float
 from gankit.metrics.features import classify
 from gankit.metrics.images import CLASSIFIER_FOR, fid
+from gankit.models.base import evaluating
 
 GRID_COLUMNS = 8
 
@@ -32,13 +33,9 @@ GRID_COLUMNS = 8
 @torch.no_grad()
 def translate_all(model, images: Tensor, direction: str, batch_size: int = 250) -> Tensor:
     """``model`` (in eval mode) applied to float images in batches; the result on the CPU in float32."""
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         return torch.cat([model.translate(images[i:i + batch_size].to(model.device), direction).float().cpu()
                           for i in range(0, len(images), batch_size)])
-    finally:
-        model.train(was_training)
 
 
 def _domains(data, direction: str) -> tuple[ImageDataset, ImageDataset]:

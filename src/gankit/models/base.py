@@ -5,8 +5,9 @@ EMA, checkpoints, logging), so a model file can read like the paper.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Literal, Optional, Sequence
+from typing import Callable, ClassVar, Iterator, Literal, Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -16,6 +17,18 @@ from gankit.data.labels import LabelUse
 from gankit.nets.blocks import ImageSizes
 
 LossFn = Callable[[Batch], "tuple[Tensor, dict[str, Tensor]]"]
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """``module`` in eval mode (dropout off, BatchNorm statistics fixed) inside the block, its previous
+    mode after it: how sampling, translating and scoring run a model that may be mid-training."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 @dataclass(frozen=True)
