@@ -217,7 +217,7 @@ def _translation_grid(args, config, model, step: int) -> int:
 
 def _cmd_translate(args) -> int:
     import torch
-    from PIL import Image
+    from torchvision.transforms.v2.functional import to_pil_image
 
     from gankit.data.base import float_to_uint8, uint8_to_float
     from gankit.data.images import read_images, square
@@ -233,7 +233,7 @@ def _cmd_translate(args) -> int:
                           f"needs a run of an image-to-image model ({translators}).")
     if args.direction not in model.directions():
         raise GankitError(f"{config.model} translates from domain A to B only; leave out --direction b2a.")
-    if args.styles is not None and not getattr(model, "multimodal", False):
+    if args.styles is not None and not model.multimodal:
         raise GankitError(f"--styles draws several outputs per input from multimodal models (munit, bicyclegan); "
                           f"{config.model} gives one output per input.")
     if args.target:
@@ -242,11 +242,13 @@ def _cmd_translate(args) -> int:
     if not folder.is_dir():
         raise GankitError(f"--input {folder} is not a folder of images.")
     channels = model.data.shape[0] if args.direction == "a2b" else model.data.shape_b[0]
-    source = "A" if args.direction == "a2b" else "B"
-    if channels == 3 and all(image.shape[0] == 1 for _, image in read_images(folder, None)):
-        raise GankitError(f"the images in {folder} are grey, and this run translates colour images of domain "
-                          f"{source}; give it colour images.")
-    files = read_images(folder, "RGB" if channels == 3 else "L")
+    # A colour domain reads grey images as one channel and widens them, as a training folder does.
+    files = read_images(folder, None if channels == 3 else "L")
+    if channels == 3:
+        if all(image.shape[0] == 1 for _, image in files):
+            raise GankitError(f"the images in {folder} are grey, and this run translates colour images of domain "
+                              f"{'A' if args.direction == 'a2b' else 'B'}; give it colour images.")
+        files = [(file, image.expand(3, -1, -1)) for file, image in files]
     names = [f"{file.stem}.png" for file, _ in files]
     clashes = sorted({name for name in names if names.count(name) > 1 or (out / name).exists()})
     if clashes:
@@ -255,8 +257,7 @@ def _cmd_translate(args) -> int:
     translated = float_to_uint8(translate_all(model, images, args.direction))
     out.mkdir(parents=True, exist_ok=True)
     for name, image in zip(names, translated):
-        array = image.permute(1, 2, 0).numpy()
-        Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(out / name)
+        to_pil_image(image).save(out / name)
     print(f"translated {len(names)} images ({args.direction}, {model.size}x{model.size}, {config.model} step {step}) "
           f"into {out}")
     return 0

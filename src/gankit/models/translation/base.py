@@ -41,6 +41,7 @@ class TranslationModel(Model):
     Options = TranslationOptions
     needs_pairs: ClassVar[bool] = False  # learns from aligned (a, b) pairs
     two_way: ClassVar[bool] = False  # also translates b -> a
+    multimodal: ClassVar[bool] = False  # draws several outputs per input (gankit translate --styles K)
 
     def __init__(self, options, data):
         super().__init__(options, data)
