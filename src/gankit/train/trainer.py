@@ -67,6 +67,10 @@ class Trainer:
         model_cls = get_model(config.model)
         self.dataset = self._fit_image_size(model_cls, dataset if dataset is not None else load_data(config.data))
         self._check_labels(model_cls)
+        if train.ema_decay > 0 and self.dataset.spec.is_two_domain:
+            # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
+            raise GankitError(f"train.ema_decay is not offered for translation models such as {config.model}; "
+                              f"leave it at 0.")
         train.precision = self._choose_precision(train.precision)
         torch.manual_seed(train.seed)
         try:
@@ -81,10 +85,6 @@ class Trainer:
         self.optimizers = {p.name: p.optim.build(self.player_params[p.name]) for p in self.players}
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.optimizers.items()}
         self.emas = {}
-        if train.ema_decay > 0 and self.dataset.spec.is_two_domain:
-            # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
-            raise GankitError(f"train.ema_decay is not offered for translation models such as {config.model}; "
-                              f"leave it at 0.")
         if train.ema_decay > 0:
             self.emas = {name: make_ema(getattr(self.model, name), train.ema_decay) for name in self.model.ema_modules}
         self.batches = batch_stream(self.dataset, train.batch_size, train.seed, self.device, model_cls.label_use,
