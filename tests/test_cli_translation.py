@@ -2,6 +2,7 @@
 eval, translate), and every bad input: one sentence on stderr, exit 2, nothing written."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +152,41 @@ def test_train_a_without_train_b_is_refused(capsys, tmp_path):
                        "--steps", "1", "--out", tmp_path / "run")
     assert_one_sentence_error(code, err, "trainB")
     assert not (tmp_path / "run").exists()
+
+
+def test_pixelda_source_only_run_is_scored_on_the_target_and_refuses_to_translate(capsys, tmp_path):
+    run_dir = tmp_path / "source-only"
+    code, out, _ = run(capsys, "train", "pixelda", "--data", "unpaired:mnist>mnist-m", "--steps", "2",
+                       "--batch-size", "8", "--set", "options.source_only=true", "--set", "train.eval_samples=0",
+                       "--out", run_dir)
+    assert code == 0 and "samples in" not in out and not (run_dir / "samples" / "latest.png").exists()
+    code, out, _ = run(capsys, "eval", run_dir, "-n", "8", "--json")
+    metrics = json.loads(out)["metrics"]
+    # every MNIST-M test image of the unpaired view's B half (the odd indices), none of them translated
+    assert metrics["target_images"] == 5000 and 0 <= metrics["target_accuracy"] <= 1
+    assert not any(key.startswith("a2b") for key in metrics)
+    before = snapshot(run_dir)
+    code, _, err = run(capsys, "translate", run_dir, "--input", tmp_path, "--out", tmp_path / "out")
+    assert_one_sentence_error(code, err, "translates nothing")
+    assert snapshot(run_dir) == before and not (tmp_path / "out").exists()
+
+
+def test_munit_translates_a_folder_in_several_styles(capsys, tmp_path):
+    folder = unpaired_folder(tmp_path / "greys2colours")
+    run_dir = tmp_path / "munit"
+    assert main(["train", "munit", "--data", f"unpaired:folder:{folder}", "--steps", "1", "--batch-size", "4",
+                 "--set", "data.image_size=32", "--set", "options.width=4", "--set", "options.blocks=1",
+                 "--set", "options.mlp_dim=8", "--set", "train.eval_samples=0", "--out", str(run_dir), "-q"]) == 0
+    code, out, _ = run(capsys, "translate", run_dir, "--input", folder / "testA", "--out", tmp_path / "b",
+                       "--styles", "2")
+    assert code == 0 and "translated 6 images in 2 styles each" in out
+    written = sorted(p.name for p in (tmp_path / "b").iterdir())
+    assert written == sorted(f"img{i:02d}_style{k}.png" for i in range(6) for k in range(2))
+    styles = [np.asarray(Image.open(tmp_path / "b" / f"img00_style{k}.png"), dtype=float) for k in range(2)]
+    assert np.abs(styles[0] - styles[1]).max() > 0  # two styles, two outputs
+    code, _, err = run(capsys, "translate", run_dir, "--input", folder / "testA", "--out", tmp_path / "c",
+                       "--styles", "0")
+    assert_one_sentence_error(code, err, "--styles must be at least 1")
+    code, out, _ = run(capsys, "sample", run_dir, "-n", "4", "--out", tmp_path / "grid.png")
+    with Image.open(tmp_path / "grid.png") as grid:  # per direction: the inputs, then 3 rows of 3 styles
+        assert code == 0 and grid.size == (4 * 33 + 1, 8 * 33 + 1)

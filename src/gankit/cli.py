@@ -67,10 +67,14 @@ def _shown(value) -> str:
     return str(value)
 
 
-def _report(metrics: dict) -> None:
+def _report(metrics: dict, run_dir: Path) -> None:
+    from gankit.train.run import NEAREST_PICTURE
+
     width = max(map(len, metrics), default=0)
     for key, value in metrics.items():
         print(f"  {key:<{width}}  {_shown(value)}")
+    if "memorisation_ratio" in metrics:
+        print(f"samples above their nearest training images: {run_dir / NEAREST_PICTURE}")
 
 
 def _finish_training(trainer, completed: bool) -> int:
@@ -79,14 +83,15 @@ def _finish_training(trainer, completed: bool) -> int:
         print(f"interrupted at step {trainer.step}; checkpoint saved. Continue with: "
               f"gankit train --resume {run_dir}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(f"run saved to {run_dir} (step {trainer.step}); samples in {run_dir / 'samples' / 'latest.png'}")
+    samples = run_dir / "samples" / "latest.png"
+    print(f"run saved to {run_dir} (step {trainer.step})" + (f"; samples in {samples}" if samples.is_file() else ""))
     n = trainer.config.train.eval_samples
     if n > 0:
         metrics = trainer.evaluate(n)
         if metrics:
             _write_eval(run_dir, metrics, trainer.step, n)
             print(f"evaluation on {n} samples:")
-            _report(metrics)
+            _report(metrics, run_dir)
     return 0
 
 
@@ -126,7 +131,7 @@ def _resume(args) -> int:
     state = load_checkpoint(run_dir / LATEST, config.model)
     if args.device:
         config.train.device = args.device
-    trainer = Trainer(config, run_dir, dataset=run_data(recorded, "train", args.data_root))
+    trainer = Trainer(config, run_dir, dataset=run_data(recorded, "train", args.data_root, run_dir))
     trainer.load_state_dict(state)
     if args.steps is not None:
         if args.steps <= trainer.step:
@@ -178,7 +183,7 @@ def _cmd_sample(args) -> int:
     what = (f"_{args.traverse}" if args.traverse else f"_class{args.class_}" if args.class_ is not None else "")
     out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}{what}.png"
     # Only 2-D pictures need the data (its modes); a --data-root given anyway is checked.
-    dataset = run_data(config, "test", args.data_root) if args.data_root or not model.data.is_image else None
+    dataset = run_data(config, "test", args.data_root, run_dir) if args.data_root or not model.data.is_image else None
     torch.manual_seed(args.seed)
     per_row = None
     if args.traverse is not None:
@@ -204,6 +209,7 @@ def _translation_grid(args, config, model, step: int) -> int:
 
     if args.class_ is not None or args.traverse is not None:
         raise GankitError(f"--class and --traverse are for models that sample from noise; {config.model} translates.")
+    _check_translates(config, model)
     columns = args.n or GRID_COLUMNS
     if columns < 1:
         raise GankitError("-n must be at least 1.")
@@ -213,6 +219,12 @@ def _translation_grid(args, config, model, step: int) -> int:
     save_samples(images, out, nrow=per_row)
     print(f"wrote {columns} test inputs per direction and their translations to {out} (inputs above outputs)")
     return 0
+
+
+def _check_translates(config, model) -> None:
+    if not model.directions():
+        raise GankitError(f"this {config.model} run has no generator (an ablation such as pixelda's "
+                          f"options.source_only), so it translates nothing.")
 
 
 def _cmd_translate(args) -> int:
@@ -231,8 +243,11 @@ def _cmd_translate(args) -> int:
         translators = ", ".join(name for name, cls in all_models().items() if cls.family == "translation")
         raise GankitError(f"{run_dir} is a {config.model} run, which does not translate images; gankit translate "
                           f"needs a run of an image-to-image model ({translators}).")
+    _check_translates(config, model)
     if args.direction not in model.directions():
         raise GankitError(f"{config.model} translates from domain A to B only; leave out --direction b2a.")
+    if args.styles is not None and args.styles < 1:
+        raise GankitError("--styles must be at least 1.")
     if args.styles is not None and not model.multimodal:
         raise GankitError(f"--styles draws several outputs per input from multimodal models (munit, bicyclegan); "
                           f"{config.model} gives one output per input.")
@@ -249,41 +264,51 @@ def _cmd_translate(args) -> int:
             raise GankitError(f"the images in {folder} are grey, and this run translates colour images of domain "
                               f"{'A' if args.direction == 'a2b' else 'B'}; give it colour images.")
         files = [(file, image.expand(3, -1, -1)) for file, image in files]
-    names = [f"{file.stem}.png" for file, _ in files]
-    clashes = sorted({name for name in names if names.count(name) > 1 or (out / name).exists()})
+    # --styles K: K outputs per input, NAME_style0.png ...; the k-th drawn with one style for every input
+    suffixes = [""] if args.styles is None else [f"_style{k}" for k in range(args.styles)]
+    names = [[f"{file.stem}{suffix}.png" for file, _ in files] for suffix in suffixes]
+    every = [name for per_style in names for name in per_style]
+    clashes = sorted({name for name in every if every.count(name) > 1 or (out / name).exists()})
     if clashes:
         raise GankitError(f"{out / clashes[0]} would be written twice or already exists; choose an empty --out.")
     images = uint8_to_float(torch.cat([square(image, model.size) for _, image in files]))
-    translated = float_to_uint8(translate_all(model, images, args.direction))
     out.mkdir(parents=True, exist_ok=True)
-    for name, image in zip(names, translated):
-        to_pil_image(image).save(out / name)
-    print(f"translated {len(names)} images ({args.direction}, {model.size}x{model.size}, {config.model} step {step}) "
-          f"into {out}")
+    for per_style in names:
+        style = model.draw_styles(1) if args.styles is not None else None
+        for name, image in zip(per_style, float_to_uint8(translate_all(model, images, args.direction, style=style))):
+            to_pil_image(image).save(out / name)
+    styles = "" if args.styles is None else f" in {args.styles} styles each"
+    print(f"translated {len(files)} images{styles} ({args.direction}, {model.size}x{model.size}, {config.model} "
+          f"step {step}) into {out}")
     return 0
 
 
 def _cmd_eval(args) -> int:
     import torch
 
-    from gankit.metrics import DEFAULT_EVAL_SAMPLES, evaluate
+    from gankit.metrics import DEFAULT_EVAL_SAMPLES, SWDSettings, evaluate
     from gankit.metrics.tasks import TaskData
-    from gankit.train.run import load_model, run_data
+    from gankit.train.run import NEAREST_PICTURE, load_model, run_data
 
+    asked = {"max_images": args.swd_images, "patches_per_image": args.swd_patches, "projections": args.swd_projections}
+    if any(value is not None and value < 1 for value in asked.values()):
+        raise GankitError("--swd-images, --swd-patches and --swd-projections must be at least 1.")
+    swd_settings = SWDSettings(**{key: value for key, value in asked.items() if value is not None})
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    dataset = run_data(config, "test", args.data_root)
-    task_data = TaskData(dataset, train=lambda: run_data(config, "train", args.data_root), labels=config.data.labels,
-                         seed=config.train.seed)
+    dataset = run_data(config, "test", args.data_root, run_dir)
+    task_data = TaskData(dataset, train=lambda: run_data(config, "train", args.data_root, run_dir),
+                         labels=config.data.labels, seed=config.train.seed)
     n = args.n or DEFAULT_EVAL_SAMPLES[dataset.spec.kind]
     torch.manual_seed(args.seed)
-    metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png", task_data=task_data)
+    metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png", task_data=task_data,
+                       nearest_plot=run_dir / NEAREST_PICTURE, swd_settings=swd_settings)
     _write_eval(run_dir, metrics, step, n)
     if args.json:
         print(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2))
     else:
         print(f"{config.model} on {config.data.name}, step {step}, {n} samples:")
-        _report(metrics)
+        _report(metrics, run_dir)
     return 0
 
 
@@ -394,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ev.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
     ev.add_argument("--data-root", metavar="DIR", help=RUN_DATA_ROOT_HELP)
+    ev.add_argument("--swd-images", type=int, metavar="N",
+                    help="sliced Wasserstein distance: at most N images a side (default 2048)")
+    ev.add_argument("--swd-patches", type=int, metavar="P",
+                    help="sliced Wasserstein distance: 7x7 patches per image and level (default 64)")
+    ev.add_argument("--swd-projections", type=int, metavar="R",
+                    help="sliced Wasserstein distance: random directions (default 256)")
     ev.set_defaults(func=_cmd_eval)
 
     bench = sub.add_parser("bench", help="run a benchmark suite (models x datasets x seeds) and tabulate it")

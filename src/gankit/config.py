@@ -28,6 +28,8 @@ class DataConfig:
     # resize square images; None: the native size, or the nearest larger one the model's nets support
     image_size: Optional[int] = None
     channels: Optional[int] = None  # image folders only: 1 or 3 (default 3)
+    # image folders only: the share of images kept out of training (chosen by train.seed) to evaluate against
+    holdout: float = 0.1
     download: bool = True  # let torchvision download MNIST / Fashion-MNIST when they are absent
     # semi-supervised models: keep this many training labels, balanced per class, chosen by train.seed
     labels: Optional[int] = None
@@ -36,6 +38,8 @@ class DataConfig:
         for key in ("image_size", "labels"):
             if getattr(self, key) is not None and getattr(self, key) < 1:
                 raise GankitError(f"data.{key} must be positive, not {getattr(self, key)}.")
+        if not 0.0 < self.holdout <= 0.5:
+            raise GankitError(f"data.holdout must lie in (0, 0.5], not {self.holdout}.")
 
 
 @dataclass

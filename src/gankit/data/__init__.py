@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Optional, Union
 
 from gankit.data.base import Batch, DataSpec, ImageDataset, float_to_uint8, uint8_to_float
-from gankit.data.images import data_root, digits, image_folder, resize, torchvision_set
+from gankit.data.images import FolderImages, data_root, digits, draw_holdout, image_folder, resize, torchvision_set
 from gankit.data.toy2d import GaussianMixture2D, grid25, ring8
 from gankit.data.translation import TwoDomainDataset, mnist_domain, mnist_translation, translation_folder
 from gankit.errors import GankitError
@@ -20,7 +20,8 @@ DATASETS = {
     "fashion-mnist": "Fashion-MNIST 28x28 (as mnist)",
     "mnist-edges": "MNIST's digits as outline drawings (same labels; derived from mnist)",
     "mnist-m": "MNIST digits blended onto colour photo crops (MNIST-M recipe; derived from mnist, cached)",
-    "folder:PATH": "every image under PATH, centre-cropped and resized (data.image_size, default 64)",
+    "folder:PATH": "every image under PATH, centre-cropped and resized (data.image_size, default 64); "
+                   "a seeded share (data.holdout, default 0.1) is kept out of training for evaluation",
     "pairs:A>B": "translation pairs, the same digit in A and B (A, B: mnist, mnist-edges, mnist-m)",
     "unpaired:A>B": "unpaired translation: A from the even-indexed digits, B from the odd ones",
     "pairs:folder:PATH": "pix2pix layout: side-by-side A|B images in PATH/train/ and PATH/test/ (or val/)",
@@ -80,6 +81,6 @@ def resized(dataset: ImageData, size: Optional[int]) -> ImageData:
     return ImageDataset(dataset.spec.name, resize(dataset.images, size), dataset.labels, dataset.spec.num_classes)
 
 
-__all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "GaussianMixture2D", "ImageDataset", "ROOTED",
-           "TwoDomainDataset", "data_root", "float_to_uint8", "is_rooted", "load_dataset", "resized", "split_folder",
-           "uint8_to_float"]
+__all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "FolderImages", "GaussianMixture2D", "ImageDataset", "ROOTED",
+           "TwoDomainDataset", "data_root", "draw_holdout", "float_to_uint8", "is_rooted", "load_dataset", "resized",
+           "split_folder", "uint8_to_float"]

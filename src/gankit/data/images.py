@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Collection, Optional
 
 import torch
 from torch import Tensor
@@ -116,7 +116,36 @@ def square(image: Tensor, size: int) -> Tensor:
     return resize(TF.center_crop(image, [side, side]).unsqueeze(0), size)
 
 
-def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) -> ImageDataset:
+class FolderImages(ImageDataset):
+    """An image folder's images with each one's path relative to the folder (``files``), so that a run
+    can record which images it kept out of training; ``held_out`` marks a set of such images."""
+
+    def __init__(self, name: str, images: Tensor, files: list[str], held_out: bool = False):
+        super().__init__(name, images)
+        self.files = files
+        self.held_out = held_out
+
+    def part(self, held_out_files: Collection[str], held_out: bool) -> "FolderImages":
+        """The images named in ``held_out_files`` (``held_out=True``), or all the others."""
+        names = set(held_out_files)
+        keep = [i for i, file in enumerate(self.files) if (file in names) == held_out]
+        return FolderImages(self.spec.name, self.images[keep], [self.files[i] for i in keep], held_out)
+
+
+MIN_FOLDER_IMAGES = 20  # below this a held-out split leaves too little on one side to train or to score
+
+
+def draw_holdout(dataset: FolderImages, fraction: float, seed: int) -> list[str]:
+    """The files (sorted) of a seeded random ``fraction`` of ``dataset``, at least one, to keep out of training."""
+    if len(dataset) < MIN_FOLDER_IMAGES:
+        raise GankitError(f"{dataset.spec.name} holds {len(dataset)} readable images; a run keeps a held-out "
+                          f"share (data.holdout) for evaluation, so it needs at least {MIN_FOLDER_IMAGES}.")
+    count = max(1, round(fraction * len(dataset)))
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))
+    return sorted(dataset.files[i] for i in order[:count].tolist())
+
+
+def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) -> FolderImages:
     """Every readable image under PATH (recursively), centre-cropped and resized (default 64, RGB).
 
     Unreadable files are skipped with a warning; an empty result is an error.
@@ -125,5 +154,6 @@ def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) 
     if not folder.is_dir():
         raise DataNotFound(f"image folder {folder} does not exist.")
     mode = pil_mode(channels) or "RGB"
-    images = [square(image, image_size or 64) for _, image in read_images(folder, mode)]
-    return ImageDataset(f"folder:{folder}", torch.cat(images))
+    found = read_images(folder, mode)
+    images = torch.cat([square(image, image_size or 64) for _, image in found])
+    return FolderImages(f"folder:{folder}", images, [file.relative_to(folder).as_posix() for file, _ in found])

@@ -6,6 +6,8 @@ stream with ``batch_stream``; models never see labels they did not ask for:
 - ``"none"``: batches carry no labels, even when the dataset has them
   (unconditional and unsupervised models cannot peek).
 - ``"all"``: every batch carries its labels (class-conditional models).
+- ``"source"``: two-domain data only: domain A's labels, never domain B's
+  (unsupervised domain adaptation, where the target's labels are unknown).
 - ``"some"``: semi-supervised. Batches carry no labels; each carries
   ``batch.labelled``, a batch of the same size drawn from the labelled subset:
   ``data.labels`` images, balanced per class and chosen by the run's seed (all
@@ -23,7 +25,7 @@ from gankit.data.base import Batch, ImageBatches, ImageDataset
 from gankit.data.translation import TwoDomainDataset
 from gankit.errors import GankitError
 
-LabelUse = Literal["none", "all", "some"]
+LabelUse = Literal["none", "all", "some", "source"]
 
 
 def labelled_subset(labels: Tensor, n: int, num_classes: int, seed: int) -> Tensor:
@@ -76,7 +78,11 @@ def batch_stream(dataset, batch_size: int, seed: int, device: torch.device, labe
         if label_use == "some":
             raise GankitError(f"semi-supervised models train on one domain, and {dataset.spec.name} has two; "
                               f"choose a one-domain dataset such as mnist.")
-        return dataset.batches(batch_size, seed, device, with_labels=label_use == "all")
+        return dataset.batches(batch_size, seed, device, with_labels=label_use in ("all", "source"),
+                               with_labels_b=label_use == "all")
+    if label_use == "source":
+        raise GankitError(f"this model adapts a labelled source domain to a target domain, and "
+                          f"{dataset.spec.name} is one domain; name two, e.g. unpaired:mnist>mnist-m.")
     if label_use == "some":
         subset = (torch.arange(len(dataset)) if n_labels is None else
                   labelled_subset(dataset.labels, n_labels, dataset.spec.num_classes, seed))

@@ -52,9 +52,9 @@ class TwoDomainDataset:
     def __len__(self) -> int:
         return len(self.a)
 
-    def batches(self, batch_size: int, seed: int, device: torch.device,
-                with_labels: bool = True) -> "TwoDomainBatches":
-        return TwoDomainBatches(self, batch_size, seed, device, with_labels)
+    def batches(self, batch_size: int, seed: int, device: torch.device, with_labels: bool = True,
+                with_labels_b: Optional[bool] = None) -> "TwoDomainBatches":
+        return TwoDomainBatches(self, batch_size, seed, device, with_labels, with_labels_b)
 
 
 class TwoDomainBatches:
@@ -62,13 +62,15 @@ class TwoDomainBatches:
 
     Paired data draws both domains with the same seed from sets of the same length, so
     both follow one permutation and every pair stays aligned; unpaired data draws B
-    with ``seed + 1``, an independent order.
+    with ``seed + 1``, an independent order. ``with_labels_b`` (default: as
+    ``with_labels``) leaves B's labels out on its own.
     """
 
     def __init__(self, dataset: TwoDomainDataset, batch_size: int, seed: int, device: torch.device,
-                 with_labels: bool = True):
+                 with_labels: bool = True, with_labels_b: Optional[bool] = None):
+        with_labels_b = with_labels if with_labels_b is None else with_labels_b
         self.a = ImageBatches(dataset.a, batch_size, seed, device, with_labels)
-        self.b = ImageBatches(dataset.b, batch_size, seed if dataset.spec.paired else seed + 1, device, with_labels)
+        self.b = ImageBatches(dataset.b, batch_size, seed if dataset.spec.paired else seed + 1, device, with_labels_b)
 
     def next(self) -> Batch:
         a, b = self.a.next(), self.b.next()

@@ -31,6 +31,14 @@ from gankit.losses.penalties import (
     r1_penalty,
     wgan_div_penalty,
 )
-from gankit.losses.translation import cycle_consistency, cycle_consistency_mse, identity_mapping, paired_l1
+from gankit.losses.translation import (
+    cycle_consistency,
+    cycle_consistency_mse,
+    identity_mapping,
+    paired_l1,
+    pairwise_mse,
+    source_and_adapted_ce,
+    unit_kl,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -8,6 +8,7 @@ import torch
 
 from gankit.data import Dataset, GaussianMixture2D
 from gankit.metrics.images import image_metrics
+from gankit.metrics.swd import SWDSettings
 from gankit.metrics.toy2d import mode_metrics
 from gankit.models.base import evaluating
 
@@ -43,18 +44,21 @@ def sample_grid(model, n: int) -> tuple[torch.Tensor, Optional[int]]:
     return generate(model, len(labels), label=labels), columns
 
 
-def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = None, task_data=None) -> dict:
+def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = None, task_data=None,
+             nearest_plot: Optional[Path] = None, swd_settings: SWDSettings = SWDSettings()) -> dict:
     """The metrics that fit ``dataset`` (the test split) on ``n_samples`` samples of ``model``.
 
     ``plot``, when given, receives a picture of the samples that were scored;
-    ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics may read.
+    ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics, and an image
+    folder's memorisation check, may read; ``nearest_plot`` receives that check's picture;
+    ``swd_settings`` sizes the sliced Wasserstein distance of image data.
     """
     from gankit.visual import save_samples
 
     if dataset.spec.is_two_domain:
         from gankit.metrics.translation import translation_metrics
 
-        return translation_metrics(model, dataset, n_samples, plot)
+        return translation_metrics(model, dataset, n_samples, plot, task_data)
     samples = generate(model, n_samples)
     if isinstance(dataset, GaussianMixture2D):
         metrics = mode_metrics(samples, dataset.modes, dataset.std)
@@ -65,4 +69,4 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
         return metrics
     if plot is not None:
         save_samples(samples[:64], plot)
-    return image_metrics(model, samples, dataset, task_data)
+    return image_metrics(model, samples, dataset, task_data, nearest_plot, swd_settings)

@@ -1,4 +1,6 @@
-"""Image metrics on the features and softmax of gankit's own classifiers.
+"""Image metrics on the features and softmax of gankit's own classifiers, plus two that need no
+network: sliced Wasserstein distance (gankit.metrics.swd, any image data of at least 16x16) and, for
+an image folder's held-out images, the memorisation check (gankit.metrics.memorisation).
 
 Features are computed once per image set and handed to torchmetrics' FID, KID
 and Inception Score through an identity "feature extractor", so the three
@@ -10,7 +12,8 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
-from typing import Sequence
+from pathlib import Path
+from typing import Optional, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -18,6 +21,8 @@ from torch import Tensor, nn
 from gankit.classifier import fuse_batchnorm, load_classifier
 from gankit.data import ImageDataset, uint8_to_float
 from gankit.metrics.features import classify, inception_fid, inception_weights
+from gankit.metrics.memorisation import memorisation, save_nearest_picture
+from gankit.metrics.swd import MIN_LEVEL, SWDSettings, swd
 
 # Which shipped classifier scores which dataset; stacked-mnist classifies each channel as an MNIST digit.
 CLASSIFIER_FOR = {"digits": "digits", "mnist": "mnist", "fashion-mnist": "fashion-mnist", "stacked-mnist": "mnist",
@@ -147,10 +152,16 @@ def _channel_outputs(net, images: Tensor) -> tuple[Tensor, Tensor]:
     return torch.cat([f for f, _ in outputs], 1), torch.stack([logits for _, logits in outputs], 1)
 
 
-def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None) -> dict:
+def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None,
+                  nearest_plot: Optional[Path] = None, swd_settings: SWDSettings = SWDSettings()) -> dict:
     """Every metric that fits ``dataset``: samples (float, [-1, 1]) against as many of its images,
     plus the task metrics ``model`` lists (gankit.metrics.tasks), on ``task_data`` (default: the
-    test split ``dataset`` alone)."""
+    test split ``dataset`` alone). Images of at least 16x16 add the sliced Wasserstein distance
+    (``swd_images`` a side).
+
+    An image folder's held-out images (``dataset.held_out``) add the memorisation check against
+    ``task_data.train()``, the run's training images, pictured in ``nearest_plot`` when given.
+    """
     from gankit.metrics.tasks import TaskData, task_metrics
 
     name = dataset.spec.name
@@ -178,6 +189,15 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None)
             metrics.update(stacked_modes(fake_logits.argmax(2)))
         else:
             metrics["inception_score"], metrics["inception_score_std"] = inception_score(fake_logits[:, 0])
+    if min(dataset.spec.shape[1:]) >= MIN_LEVEL:
+        metrics["swd_images"] = min(len(real), swd_settings.max_images)
+        metrics.update(swd(real, samples, swd_settings, seed=METRIC_SEED))
+    if getattr(dataset, "held_out", False):
+        train = task_data.train().images
+        found, distance, nearest = memorisation(samples, real, train)
+        metrics.update(found)
+        if nearest_plot is not None:
+            save_nearest_picture(samples, train, distance, nearest, nearest_plot)
     if getattr(model, "task_metrics", ()):
         task_data = task_data or TaskData(dataset, train=lambda: dataset)
         metrics.update(task_metrics(model, task_data, net, len(samples)))

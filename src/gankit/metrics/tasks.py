@@ -13,6 +13,8 @@ adds them to the image metrics:
   are not of their code's majority class.
 - ``test_error`` (sgan): the error of D's classifier on the test set, beside the
   same network trained on the same labelled images alone, with no GAN.
+- ``target_accuracy`` (pixelda, two-domain data): the accuracy of the model's
+  task classifier on the target domain's test images, whose labels it never saw.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gankit.data import ImageDataset, uint8_to_float
+from gankit.data import ImageData, ImageDataset, uint8_to_float
 from gankit.models.base import evaluating
 
 BASELINE_STEPS = 3000  # the supervised-only baseline's Adam steps: enough to fit 100 labels many times over
@@ -34,8 +36,8 @@ BASELINE_BATCH = 100
 class TaskData:
     """What the task metrics may read besides the model: the test split and, lazily, the training split."""
 
-    test: ImageDataset
-    train: Callable[[], ImageDataset]  # loaded only by the metrics that need it
+    test: ImageData  # one-domain, or two-domain for translation models
+    train: Callable[[], ImageData]  # loaded only by the metrics that need it
     labels: Optional[int] = None  # the run's data.labels (semi-supervised models)
     seed: int = 0  # the run's seed, which chose its labelled subset
 
@@ -120,12 +122,23 @@ def test_error(model, data: TaskData, classifier, n: int) -> dict:
     return {"test_error": error, "baseline_test_error": baseline_error, "labels": len(subset)}
 
 
+def target_accuracy(model, data: TaskData, classifier, n: int) -> dict:
+    target = data.test.b
+    accuracy = (predict(model.classify, target.images, model.device) == target.labels).float().mean().item()
+    return {"target_accuracy": accuracy, "target_images": len(target)}
+
+
 TASK_METRICS = {"class_accuracy": class_accuracy, "clustering": clustering, "code_purity": code_purity,
-                "test_error": test_error}
+                "test_error": test_error, "target_accuracy": target_accuracy}
 
 
-NEEDS_LABELS = ("clustering", "test_error")  # compare with the test split's labels
+NEEDS_LABELS = ("clustering", "test_error", "target_accuracy")  # compare with the test split's labels
 NEEDS_CLASSIFIER = ("class_accuracy", "code_purity")  # label samples with the shipped classifier
+
+
+def _test_labels(test) -> Optional[Tensor]:
+    """The labels task metrics compare with: the test split's, or for two-domain data its target domain's."""
+    return test.b.labels if test.spec.is_two_domain else test.labels
 
 
 def task_metrics(model, data: TaskData, classifier, n: int) -> dict:
@@ -136,7 +149,8 @@ def task_metrics(model, data: TaskData, classifier, n: int) -> dict:
     metrics = {}
     with evaluating(model):
         for name in model.task_metrics:
-            if (name in NEEDS_LABELS and data.test.labels is None) or (name in NEEDS_CLASSIFIER and classifier is None):
+            if (name in NEEDS_LABELS and _test_labels(data.test) is None) or \
+                    (name in NEEDS_CLASSIFIER and classifier is None):
                 continue
             metrics.update(TASK_METRICS[name](model, data, classifier, n))
     return metrics

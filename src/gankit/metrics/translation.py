@@ -9,9 +9,14 @@ first ``n`` test images of the source domain are translated and scored:
   translations and of as many real test images of the target domain;
 - ``l1``, ``psnr``, ``ssim`` (paired data): against the ground-truth partner,
   on images scaled to [0, 1] (torchmetrics);
-- ``cycle_l1`` (two-way models): E|back(forth(x)) - x| in [-1, 1] units.
+- ``cycle_l1`` (two-way models): E|back(forth(x)) - x| in [-1, 1] units;
+- ``diversity`` (multimodal models): the mean distance between the target
+  classifier's features of 5 translations of one input, each in a random style
+  (over every pair, for the first 1,000 inputs).
 
-Keys are prefixed with the direction: ``a2b_label_kept``, ``b2a_fid``, ...
+Keys are prefixed with the direction: ``a2b_label_kept``, ``b2a_fid``, ... The
+task metrics a model lists (gankit.metrics.tasks, e.g. pixelda's
+``target_accuracy``) are added unprefixed.
 """
 from __future__ import annotations
 
@@ -28,13 +33,22 @@ from gankit.metrics.images import CLASSIFIER_FOR, fid
 from gankit.models.base import evaluating
 
 GRID_COLUMNS = 8
+STYLE_ROWS = 3  # a multimodal model's picture: each input above this many translations, one style per row
+DIVERSITY_INPUTS, DIVERSITY_STYLES = 1000, 5
 
 
 @torch.no_grad()
-def translate_all(model, images: Tensor, direction: str, batch_size: int = 250) -> Tensor:
-    """``model`` (in eval mode) applied to float images in batches; the result on the CPU in float32."""
+def translate_all(model, images: Tensor, direction: str, batch_size: int = 250,
+                  style: Optional[Tensor] = None) -> Tensor:
+    """``model`` (in eval mode) applied to float images in batches; the result on the CPU in float32.
+    Multimodal models take ``style``, one code (1, style_dim) for every image, or draw one per image."""
+    def translate(x: Tensor) -> Tensor:
+        if style is None:
+            return model.translate(x, direction)
+        return model.translate(x, direction, style=style.to(x.device).expand(len(x), -1))
+
     with evaluating(model):
-        return torch.cat([model.translate(images[i:i + batch_size].to(model.device), direction).float().cpu()
+        return torch.cat([translate(images[i:i + batch_size].to(model.device)).float().cpu()
                           for i in range(0, len(images), batch_size)])
 
 
@@ -43,8 +57,11 @@ def _domains(data, direction: str) -> tuple[ImageDataset, ImageDataset]:
     return (data.a, data.b) if direction == "a2b" else (data.b, data.a)
 
 
-def translation_metrics(model, test, n: int, plot: Optional[Path] = None) -> dict:
-    """Every score that fits ``model`` and two-domain ``test`` data, on up to ``n`` images per direction."""
+def translation_metrics(model, test, n: int, plot: Optional[Path] = None, task_data=None) -> dict:
+    """Every score that fits ``model`` and two-domain ``test`` data, on up to ``n`` images per direction,
+    plus the task metrics ``model`` lists (gankit.metrics.tasks) on ``task_data``."""
+    from gankit.metrics.tasks import TaskData, task_metrics
+
     metrics = {}
     for direction in model.directions():
         source, target = _domains(test, direction)
@@ -54,11 +71,15 @@ def translation_metrics(model, test, n: int, plot: Optional[Path] = None) -> dic
         scores = {"images": k, **_target_scores(outputs, source.labels, target, k)}
         if test.spec.paired:
             scores.update(paired_scores(outputs, uint8_to_float(target.images[:k])))
+        if model.multimodal and target.spec.name in CLASSIFIER_FOR:
+            scores["diversity"] = diversity(model, inputs[:DIVERSITY_INPUTS], direction, target.spec.name)
         if model.two_way:
             back = "b2a" if direction == "a2b" else "a2b"
             scores["cycle_l1"] = (translate_all(model, outputs, back) - inputs).abs().mean().item()
         metrics.update({f"{direction}_{key}": value for key, value in scores.items()})
-    if plot is not None:
+    if model.task_metrics:
+        metrics.update(task_metrics(model, task_data or TaskData(test, train=lambda: test), None, n))
+    if plot is not None and model.directions():
         from gankit.visual import save_samples
 
         images, per_row = translation_grid(model, test)
@@ -79,6 +100,15 @@ def _target_scores(outputs: Tensor, labels: Optional[Tensor], target: ImageDatas
     return scores
 
 
+def diversity(model, inputs: Tensor, direction: str, target: str, styles: int = DIVERSITY_STYLES) -> float:
+    """Mean distance between the target classifier's features of ``styles`` translations of one input
+    (each with its own random style), over every pair and input: 0 for a model that ignores its style."""
+    net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[target]))
+    features = torch.stack([classify(net, translate_all(model, inputs, direction))[0] for _ in range(styles)], 1)
+    pairs = torch.cdist(features, features)  # (inputs, styles, styles)
+    return (pairs.sum((1, 2)) / (styles * (styles - 1))).mean().item()
+
+
 def paired_scores(outputs: Tensor, truth: Tensor) -> dict:
     """L1 in [-1, 1] units; PSNR (dB) and SSIM on [0, 1] images."""
     from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
@@ -95,12 +125,17 @@ def as_rgb(images: Tensor) -> Tensor:
 
 def translation_grid(model, data, columns: int = GRID_COLUMNS) -> tuple[Tensor, int]:
     """(images, per row) for a picture: for each direction a row of inputs above a row of their
-    translations (the first ``columns`` images of each domain; grey shown as RGB next to colour)."""
+    translations (the first ``columns`` images of each domain; grey shown as RGB next to colour).
+    A multimodal model's inputs are above ``STYLE_ROWS`` rows, each translating them in one random style."""
     rows = []
     for direction in model.directions():
         source, _ = _domains(data, direction)
         inputs = uint8_to_float(source.images[:columns])
-        rows += [inputs, translate_all(model, inputs, direction)]
+        rows.append(inputs)
+        if model.multimodal:
+            rows += [translate_all(model, inputs, direction, style=model.draw_styles(1)) for _ in range(STYLE_ROWS)]
+        else:
+            rows.append(translate_all(model, inputs, direction))
     if len({row.shape[1] for row in rows}) > 1:
         rows = [as_rgb(row) for row in rows]
     return torch.cat(rows), columns

@@ -106,3 +106,15 @@ class MultipleSizes:
 
 
 ImageSizes = Union[PowerOfTwoSizes, MultipleSizes]
+
+
+class ExpandChannels(nn.Module):
+    """Grey images repeated to ``channels`` channels; images that already have them pass unchanged
+    (a colour-domain network fed a grey source image, as PixelDA's task classifier is)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.expand(-1, self.channels, -1, -1) if x.shape[1] == 1 else x

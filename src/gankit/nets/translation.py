@@ -11,13 +11,16 @@ Each is written once from its paper and shared by the models that use it:
   logits, one per overlapping patch (70x70 patches at 256x256 with 3 layers).
 - ``ImagePool`` (Shrivastava et al. 2017): D sees a mix of the newest fakes and
   fakes from earlier rounds, which damps oscillation.
+- ``NoiseAdaptingGenerator`` and ``NoisyDiscriminator`` (Bousmalis et al. 2017,
+  PixelDA): a full-resolution residual G fed the image and a noise plane, and a
+  D with noise and dropout in every layer.
 """
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
 
-from gankit.nets.blocks import dcgan_init, norm_layer
+from gankit.nets.blocks import GaussianNoise, dcgan_init, norm_layer
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
@@ -87,6 +90,23 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+def resnet_down(in_channels: int, width: int, norm: str) -> list[nn.Module]:
+    """c7s1-w, d2w, d4w: the ResNet generator's way in, to 4w channels at a quarter of the size."""
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, width, 7, bias=False), _norm(norm, width), nn.ReLU()]
+    for c in (width, 2 * width):
+        layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), _norm(norm, 2 * c), nn.ReLU()]
+    return layers
+
+
+def resnet_up(out_channels: int, width: int, norm: str) -> list[nn.Module]:
+    """u2w, uw, c7s1-C with tanh: the ResNet generator's way out, from 4w channels at a quarter size."""
+    layers = []
+    for c in (4 * width, 2 * width):
+        layers += [nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=False),
+                   _norm(norm, c // 2), nn.ReLU()]
+    return layers + [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
+
+
 class ResnetGenerator(nn.Module):
     """c7s1-w, d2w, d4w, ``blocks`` x R4w, u2w, uw, c7s1-C with tanh (CycleGAN: 6 blocks at 128, 9 at 256).
 
@@ -98,15 +118,9 @@ class ResnetGenerator(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, width: int = 64, blocks: int = 6,
                  norm: str = "instance"):
         super().__init__()
-        layers = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, width, 7, bias=False), _norm(norm, width), nn.ReLU()]
-        for c in (width, 2 * width):
-            layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), _norm(norm, 2 * c), nn.ReLU()]
-        layers += [ResidualBlock(4 * width, norm) for _ in range(blocks)]
-        for c in (4 * width, 2 * width):
-            layers += [nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=False),
-                       _norm(norm, c // 2), nn.ReLU()]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.net = nn.Sequential(*resnet_down(in_channels, width, norm),
+                                 *[ResidualBlock(4 * width, norm) for _ in range(blocks)],
+                                 *resnet_up(out_channels, width, norm))
         self.apply(dcgan_init)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -213,3 +227,141 @@ class EncoderDecoderGenerator(nn.Module):
             raise ValueError(f"this encoder-decoder halves the image {self.layers} times; "
                              f"{tuple(x.shape[-2:])} is not divisible by {2 ** self.layers}")
         return self.net(x)
+
+
+class NoiseAdaptingGenerator(nn.Module):
+    """PixelDA's G (Bousmalis et al. 2017): a source image and a noise vector in, the image restyled out.
+
+    z (``z_dim``, uniform on [-1, 1]) passes a linear layer to one H x W plane, stacked
+    onto the image as an extra channel; then conv3-ReLU, ``blocks`` residual blocks at
+    full resolution (no down- or upsampling, so the content stays where it is), and a
+    conv3 to the target channels with tanh. The noise lets one source image be adapted
+    to many backgrounds.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, size: int, z_dim: int = 10, width: int = 64,
+                 blocks: int = 6, norm: str = "batch"):
+        super().__init__()
+        self.z_dim, self.size = z_dim, size
+        self.noise_plane = nn.Linear(z_dim, size * size)
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels + 1, width, 3, padding=1), nn.ReLU(),
+            *[ResidualBlock(width, norm) for _ in range(blocks)],
+            nn.Conv2d(width, out_channels, 3, padding=1), nn.Tanh())
+        self.apply(dcgan_init)
+
+    def forward(self, x: Tensor, z: Tensor) -> Tensor:
+        if x.shape[-1] != self.size or x.shape[-2] != self.size:
+            raise ValueError(f"this generator adapts {self.size}x{self.size} images, not "
+                             f"{x.shape[-2]}x{x.shape[-1]}")
+        plane = self.noise_plane(z).view(-1, 1, self.size, self.size)
+        return self.net(torch.cat([x, plane], 1))
+
+
+class NoisyDiscriminator(nn.Module):
+    """PixelDA's D: conv3 stride 1 (w), then stride-2 conv3 stages (2w, 4w, ...) down to 4x4, each with
+    norm, LeakyReLU 0.2 and dropout, and a linear layer to one logit; Gaussian noise on the input and
+    after every stage while training, which keeps D from winning outright early on."""
+
+    def __init__(self, in_channels: int, size: int, width: int = 64, norm: str = "batch", noise: float = 0.2,
+                 dropout: float = 0.1):
+        super().__init__()
+        layers = [GaussianNoise(noise), nn.Conv2d(in_channels, width, 3, padding=1), nn.LeakyReLU(0.2),
+                  nn.Dropout(dropout), GaussianNoise(noise)]
+        c = width
+        while size > 4:
+            c_out = min(2 * c, 8 * width)
+            layers += [nn.Conv2d(c, c_out, 3, stride=2, padding=1, bias=norm == "none"), _norm(norm, c_out),
+                       nn.LeakyReLU(0.2), nn.Dropout(dropout), GaussianNoise(noise)]
+            c, size = c_out, size // 2
+        layers += [nn.Flatten(), nn.Linear(c * size * size, 1)]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class AdaINResidualBlock(nn.Module):
+    """x + (pad, conv3, AdaIN, ReLU, pad, conv3, AdaIN)(x): a residual block whose two instance norms take
+    their scale and shift from outside, from a style code (Huang & Belongie 2017's adaptive instance norm)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3))
+        self.conv2 = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3))
+        self.norm = nn.InstanceNorm2d(channels)
+        self.params = 4 * channels  # (scale, shift) for each of the two norms
+
+    def forward(self, x: Tensor, params: Tensor) -> Tensor:
+        scale1, shift1, scale2, shift2 = (p[..., None, None] for p in params.chunk(4, 1))
+        h = torch.relu(self.norm(self.conv1(x)) * (1 + scale1) + shift1)
+        return x + self.norm(self.conv2(h)) * (1 + scale2) + shift2
+
+
+class StyleEncoder(nn.Module):
+    """MUNIT's style encoder: c7s1-w, stride-2 4x4 convolutions (2w, 4w, then 4w) down to 2x2 or
+    ``downs`` of them, global average pooling and a 1x1 convolution to ``style_dim`` numbers. No
+    normalisation: instance norm would wash out the very statistics that carry the style."""
+
+    def __init__(self, in_channels: int, size: int, width: int, style_dim: int = 8, downs: int = 4):
+        super().__init__()
+        layers = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, width, 7), nn.ReLU()]
+        c = width
+        for _ in range(min(downs, size.bit_length() - 2)):  # stop at 2x2
+            c_out = min(2 * c, 4 * width)
+            layers += [nn.Conv2d(c, c_out, 4, stride=2, padding=1), nn.ReLU()]
+            c = c_out
+        layers += [nn.AdaptiveAvgPool2d(1), nn.Conv2d(c, style_dim, 1), nn.Flatten()]
+        self.net = nn.Sequential(*layers)
+        self.apply(dcgan_init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class AdaINDecoder(nn.Module):
+    """MUNIT's decoder: ``blocks`` AdaIN residual blocks on the content code, their norms' scales and
+    shifts computed from the style code by an MLP, then the ResNet generator's way out (layer norm)."""
+
+    def __init__(self, out_channels: int, width: int, blocks: int, style_dim: int = 8, mlp_dim: int = 256):
+        super().__init__()
+        self.blocks = nn.ModuleList(AdaINResidualBlock(4 * width) for _ in range(blocks))
+        self.mlp = nn.Sequential(nn.Linear(style_dim, mlp_dim), nn.ReLU(), nn.Linear(mlp_dim, mlp_dim), nn.ReLU(),
+                                 nn.Linear(mlp_dim, sum(block.params for block in self.blocks)))
+        self.up = nn.Sequential(*resnet_up(out_channels, width, "layer"))
+        self.apply(dcgan_init)
+
+    def forward(self, content: Tensor, style: Tensor) -> Tensor:
+        params = self.mlp(style).split([block.params for block in self.blocks], 1)
+        for block, p in zip(self.blocks, params):
+            content = block(content, p)
+        return self.up(content)
+
+
+class MultiScaleDiscriminator(nn.Module):
+    """One fully convolutional D per scale, on the image and on 2x, 4x, ... average-pooled copies of it
+    (MUNIT, after pix2pixHD): coarse scales judge layout, fine ones texture. Each is ``layers`` stride-2
+    4x4 convolutions (w, 2w, ... capped at 8w) with LeakyReLU 0.2 and no norm, then a 1x1 convolution to
+    a grid of logits; ``forward`` returns the scales' grids, finest first."""
+
+    def __init__(self, in_channels: int, width: int = 64, scales: int = 3, layers: int = 3):
+        super().__init__()
+        self.scales = nn.ModuleList()
+        for _ in range(scales):
+            stages, c = [], in_channels
+            for i in range(layers):
+                c_out = width * min(2 ** i, 8)
+                stages += [nn.Conv2d(c, c_out, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+                c = c_out
+            self.scales.append(nn.Sequential(*stages, nn.Conv2d(c, 1, 1)))
+        self.downsample = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+        self.apply(dcgan_init)
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        grids = []
+        for i, d in enumerate(self.scales):
+            if i > 0:
+                x = self.downsample(x)
+            grids.append(d(x))
+        return grids

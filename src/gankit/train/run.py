@@ -7,6 +7,8 @@
     RUN/tb/                   TensorBoard events
     RUN/eval.json             written by `gankit eval`
     RUN/machine.json          the machine each training session ran on (CPU, GPU, torch, threads)
+    RUN/holdout.txt           image folders: the files kept out of training (relative paths, one a line)
+    RUN/nearest_train.png     image folders, after evaluation: samples above their nearest training images
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import torch
 import yaml
 
 from gankit.config import DataConfig, RunConfig, resolve
-from gankit.data import DataSpec, data_root, is_rooted, split_folder
+from gankit.data import DataSpec, FolderImages, data_root, draw_holdout, is_rooted, split_folder
 from gankit.errors import DataNotFound, GankitError
 from gankit.machine import describe
 from gankit.registry import get_model
@@ -30,6 +32,8 @@ from gankit.train.ema import recalibrate_batchnorm
 CONFIG_FILE = "config.yaml"
 LATEST = Path("checkpoints") / "latest.pt"
 MACHINE_FILE = "machine.json"
+HOLDOUT_FILE = "holdout.txt"
+NEAREST_PICTURE = "nearest_train.png"
 
 
 def dataset_slug(name: str) -> str:
@@ -91,8 +95,33 @@ def relocate(data: DataConfig, data_root: Optional[str]) -> DataConfig:
     return dataclasses.replace(data, root=str(folder.resolve()))
 
 
-def run_data(config: RunConfig, split: str, data_root: Optional[str] = None):
-    """The data of a trained run: where config.yaml says it was, or under ``data_root`` (--data-root).
+def folder_part(dataset, run_dir: Path, split: str):
+    """An image-folder run's training images (``split`` "train") or held-out ones (any other split), as
+    RUN/holdout.txt lists them; other data comes back unchanged. A folder run without holdout.txt
+    (trained before gankit kept images out) trained on, and is scored against, the whole folder."""
+    path = run_dir / HOLDOUT_FILE
+    if not isinstance(dataset, FolderImages) or not path.is_file():
+        return dataset
+    part = dataset.part(path.read_text().splitlines(), held_out=split != "train")
+    if not len(part):
+        which = "training" if split == "train" else "held-out"
+        raise GankitError(f"{dataset.spec.name[len('folder:'):]} no longer holds any of this run's {which} images "
+                          f"({path} lists the held-out ones); pass --data-root DIR if they have moved.")
+    return part
+
+
+def training_part(dataset, run_dir: Path, fraction: float, seed: int):
+    """(training images, the files to record in RUN/holdout.txt or None) for a run starting or resuming
+    in ``run_dir``: a new image-folder run keeps a seeded ``fraction`` out; a run that exists keeps its split."""
+    if not isinstance(dataset, FolderImages) or any((run_dir / f).is_file() for f in (HOLDOUT_FILE, LATEST)):
+        return folder_part(dataset, run_dir, "train"), None
+    held_out = draw_holdout(dataset, fraction, seed)
+    return dataset.part(held_out, held_out=False), held_out
+
+
+def run_data(config: RunConfig, split: str, data_root: Optional[str] = None, run_dir: Optional[Path] = None):
+    """The data of a trained run: where config.yaml says it was, or under ``data_root`` (--data-root);
+    for an image-folder run, the part of the folder that ``split`` names (``run_dir`` holds the split).
 
     Nothing is downloaded and config.yaml is not changed; a folder that does not
     hold the data is one clear error.
@@ -101,7 +130,7 @@ def run_data(config: RunConfig, split: str, data_root: Optional[str] = None):
 
     data = dataclasses.replace(relocate(config.data, data_root), download=False)
     try:
-        return load_data(data, split)
+        dataset = load_data(data, split)
     except DataNotFound:
         if data_root is not None:
             raise GankitError(f"--data-root {data_root} does not hold {config.data.name} in torchvision's layout "
@@ -110,6 +139,9 @@ def run_data(config: RunConfig, split: str, data_root: Optional[str] = None):
         where = image_folder[1] if image_folder is not None else data.root or "the default root"
         raise GankitError(f"this run's data ({config.data.name}) is no longer at {where}, where config.yaml says "
                           f"it was; pass --data-root DIR to point the run at it.") from None
+    if isinstance(dataset, FolderImages) and run_dir is None:
+        raise ValueError("an image-folder run's data needs its run directory, which records its held-out split")
+    return dataset if run_dir is None else folder_part(dataset, run_dir, split)
 
 
 def record_machine(run_dir: Path, step: int) -> None:

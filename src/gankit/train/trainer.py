@@ -31,7 +31,8 @@ from gankit.train.checkpoint import save_checkpoint
 from gankit.train.ema import make_ema, recalibrate_batchnorm
 from gankit.train.logger import MetricsLogger
 from gankit.machine import bf16_native
-from gankit.train.run import CONFIG_FILE, LATEST, pick_device, pin_data, record_machine
+from gankit.train.run import (CONFIG_FILE, HOLDOUT_FILE, LATEST, NEAREST_PICTURE, folder_part, pick_device, pin_data,
+                              record_machine, training_part)
 from gankit.visual import save_samples
 
 GRID_SAMPLES = 64
@@ -65,8 +66,12 @@ class Trainer:
         self.device = pick_device(train.device)
         pin_data(config.data)
         model_cls = get_model(config.model)
-        self.dataset = self._fit_image_size(model_cls, dataset if dataset is not None else load_data(config.data))
+        self.dataset = dataset if dataset is not None else load_data(config.data)
         self._check_labels(model_cls)
+        self.held_out = None  # a new image-folder run's held-out files, written to RUN/holdout.txt by fit()
+        if dataset is None:
+            self.dataset, self.held_out = training_part(self.dataset, run_dir, config.data.holdout, train.seed)
+        self.dataset = self._fit_image_size(model_cls, self.dataset)
         if train.ema_decay > 0 and self.dataset.spec.is_two_domain:
             # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
             raise GankitError(f"train.ema_decay is not offered for translation models such as {config.model}; "
@@ -113,7 +118,7 @@ class Trainer:
             raise GankitError(f"{model} trains on class labels, and {spec.name} has none; "
                               f"use a labelled dataset (digits, mnist, fashion-mnist).")
         if n_labels is not None and use != "some":
-            uses = "every label" if use == "all" else "no labels"
+            uses = {"all": "every label", "source": "every label of its source domain", "none": "no labels"}[use]
             raise GankitError(f"data.labels keeps a labelled subset for semi-supervised models; {model} uses {uses}.")
 
     def _choose_precision(self, asked: str) -> str:
@@ -251,11 +256,14 @@ class Trainer:
             torch.manual_seed(SAMPLE_SEED)
             yield model
 
-    def save_pictures(self, name: str) -> Path:
+    def save_pictures(self, name: str) -> Optional[Path]:
+        """samples/NAME.png: samples, or inputs above their translations; None for a model that makes no pictures."""
         path = self.run_dir / "samples" / f"{name}.png"
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
         with self.sampling_model() as model:
+            if self.dataset.spec.is_two_domain and not model.directions():
+                return None  # an ablation that does not translate (pixelda's source_only)
             if self.dataset.spec.is_two_domain:  # inputs above their translations, from the training set
                 samples, per_row = translation_grid(model, self.dataset)
             else:
@@ -265,12 +273,14 @@ class Trainer:
         return path
 
     def evaluate(self, n_samples: int, plot: Optional[Path] = None) -> dict:
-        """Metrics on ``n_samples`` samples (EMA weights when kept) against the test split."""
-        test = load_data(self.config.data, split="test")
+        """Metrics on ``n_samples`` samples (EMA weights when kept) against the test split (an image
+        folder's held-out images, with their nearest training images pictured in RUN/nearest_train.png)."""
+        test = folder_part(load_data(self.config.data, split="test"), self.run_dir, "test")
         task_data = TaskData(test, train=lambda: self.dataset, labels=self.config.data.labels,
                              seed=self.config.train.seed)
         with self.sampling_model() as model:
-            return evaluate(model, test, n_samples, plot=plot, task_data=task_data)
+            return evaluate(model, test, n_samples, plot=plot, task_data=task_data,
+                            nearest_plot=self.run_dir / NEAREST_PICTURE)
 
     # --- the loop --------------------------------------------------------------
 
@@ -299,6 +309,8 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if not (self.run_dir / CONFIG_FILE).exists():
             self.config.save(self.run_dir / CONFIG_FILE)
+        if self.held_out is not None and not (self.run_dir / HOLDOUT_FILE).exists():
+            (self.run_dir / HOLDOUT_FILE).write_text("".join(f"{file}\n" for file in self.held_out))
         record_machine(self.run_dir, self.step)
         logger = MetricsLogger(self.run_dir, resume_step=self.step)
         self.model.train()

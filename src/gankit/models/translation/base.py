@@ -62,6 +62,10 @@ class TranslationModel(Model):
         """Images of the source domain (in [-1, 1]) mapped to the other domain."""
         raise NotImplementedError
 
+    def draw_styles(self, n: int) -> Tensor:
+        """Multimodal models: ``n`` style codes from the prior, for ``translate(x, direction, style)``."""
+        raise NotImplementedError(f"{self.name} gives one output per input")
+
     def directions(self) -> tuple[Direction, ...]:
         return ("a2b", "b2a") if self.two_way else ("a2b",)
 
