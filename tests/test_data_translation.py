@@ -16,7 +16,7 @@ from gankit.config import DataConfig
 from gankit.data import load_dataset, resized
 from gankit.data.base import float_to_uint8, uint8_to_float
 from gankit.data.labels import batch_stream
-from gankit.data.translation import MNIST_M_PHOTOS, MNIST_M_SEEDS, blend, edge_maps, load_photos
+from gankit.data.translation import INKS, MNIST_M_PHOTOS, MNIST_M_SEEDS, PAPERS, blend, colour_digits, edge_maps, load_photos
 from gankit.errors import GankitError
 from gankit.train.run import pin_data, relocate
 
@@ -156,6 +156,42 @@ def test_unpaired_domains_come_from_disjoint_halves_and_are_drawn_independently(
     assert (batch.y != batch.y_b).float().mean() > 0.5  # aligned draws would agree everywhere
 
 
+# --- mnist-colour ---------------------------------------------------------------------------------
+
+
+def test_colour_digits_by_hand():
+    digit = torch.tensor([0, 255, 51], dtype=torch.uint8).view(1, 1, 1, 3).expand(4, 1, 1, 3)
+    images, attributes = colour_digits(digit, seed=0)
+    assert images.shape == (4, 3, 1, 3) and attributes.shape == (4, 2)
+    for image, (ink, paper) in zip(images, attributes.tolist()):
+        ink_rgb, paper_rgb = list(INKS.values())[ink], list(PAPERS.values())[paper]
+        assert image[:, 0, 0].tolist() == list(paper_rgb)  # grey 0: the paper
+        assert image[:, 0, 1].tolist() == list(ink_rgb)  # grey 255: the ink
+        # grey 51 = a fifth of the way from paper to ink, rounded
+        assert image[:, 0, 2].tolist() == [round(p + (i - p) * 0.2) for i, p in zip(ink_rgb, paper_rgb)]
+
+
+def test_mnist_colour_has_every_attribute_combination_and_survives_views(shared_data, mnist_test):
+    colour = load_dataset("mnist-colour", str(shared_data), "test", download=False)
+    assert colour.spec.attributes == (("colour", ("red", "green", "blue", "yellow", "magenta")),
+                                      ("background", ("black", "white")))
+    assert torch.equal(colour.labels, mnist_test.labels) and colour.images.shape == (10_000, 3, 28, 28)
+    combinations = torch.bincount(colour.attributes[:, 0] * 2 + colour.attributes[:, 1], minlength=10)
+    assert combinations.min() > 850  # about 1,000 each of the ten domains
+    again = load_dataset("mnist-colour", str(shared_data), "test", download=False)
+    train = load_dataset("mnist-colour", str(shared_data), "train", download=False)
+    assert torch.equal(again.images, colour.images) and not torch.equal(train.attributes[:100], colour.attributes[:100])
+    # background pixels are the paper's colour: white where the attribute says so
+    corner = colour.images[:, :, 0, 0]
+    assert torch.equal(corner.eq(255).all(1), colour.attributes[:, 1] == 1)
+    small = resized(colour, 32)
+    assert torch.equal(small.attributes, colour.attributes) and small.spec.attributes == colour.spec.attributes
+    pairs = load_dataset("pairs:mnist-edges>mnist-colour", str(shared_data), "test", download=False)
+    assert torch.equal(pairs.b.images, colour.images) and torch.equal(pairs.a.labels, pairs.b.labels)
+    unpaired = load_dataset("unpaired:mnist>mnist-colour", str(shared_data), "test", download=False)
+    assert torch.equal(unpaired.b.attributes, colour.attributes[1::2])
+
+
 def test_two_domain_sets_resize_both_domains(shared_data):
     pairs = load_dataset("pairs:mnist-edges>mnist-m", str(shared_data), "test", image_size=32, download=False)
     assert pairs.spec.shape == (1, 32, 32) and pairs.spec.shape_b == (3, 32, 32)
@@ -164,7 +200,7 @@ def test_two_domain_sets_resize_both_domains(shared_data):
 
 @pytest.mark.parametrize("name, message", [
     ("pairs:mnist", "pairs:A>B"),
-    ("unpaired:mnist>svhn", "mnist, mnist-edges, mnist-m"),
+    ("unpaired:mnist>svhn", "mnist, mnist-edges, mnist-m, mnist-colour"),
     ("pairs:mnist-m>mnist-m", "two different domains"),
 ])
 def test_bad_translation_names_say_how_to_write_one(name, message):
@@ -266,3 +302,16 @@ def test_photos_that_cannot_be_loaded_are_one_clear_error(monkeypatch):
     monkeypatch.setattr(skimage.data, "astronaut", offline)
     with pytest.raises(DataNotFound, match="MNIST-M background photos could not be loaded"):
         load_photos(("astronaut",))
+
+
+def test_a_run_on_mnist_colour_records_its_attributes(shared_data, tmp_path):
+    from gankit.cli import main
+    from gankit.train.run import load_model
+
+    run_dir = tmp_path / "run"
+    assert main(["train", "dcgan", "--data", "mnist-colour", "--data-root", str(shared_data), "--steps", "1",
+                 "--batch-size", "8", "--set", "options.width=4", "--set", "train.eval_samples=0",
+                 "--out", str(run_dir), "-q"]) == 0
+    _, model, _ = load_model(run_dir, "cpu")
+    assert model.data.attributes == load_dataset("mnist-colour", str(shared_data), "test",
+                                                 download=False).spec.attributes

@@ -27,7 +27,7 @@ from gankit.data import Batch, DataSpec
 from gankit.errors import GankitError
 from gankit.losses import cycle_consistency_mse
 from gankit.registry import get_model
-from test_models_translation import TINY, l1_to_truth, negatives
+from test_models_translation import TINY, assert_fit_updates_every_player, l1_to_truth, negatives
 from test_models_translation import trainer as translation_trainer
 
 MODELS = ("discogan", "dualgan")
@@ -66,12 +66,7 @@ def test_one_training_step_updates_every_player(tmp_path, name):
     run = trainer(tmp_path, name)
     # A Wasserstein critic's output bias cancels in E f(fake) - E f(real): it never gets a gradient.
     constant = {id(D.net[-1].bias) for D in (run.model.D_a, run.model.D_b)} if name == "dualgan" else set()
-    before = {p.name: [w.detach().clone() for w in p.parameters()] for p in run.players}
-    run.fit(progress=False)
-    for player in run.players:
-        changed = [not torch.equal(old, new) for old, new in zip(before[player.name], player.parameters())
-                   if id(new) not in constant]
-        assert all(changed), f"{player.name}: {changed.count(False)} of {len(changed)} tensors unchanged"
+    assert_fit_updates_every_player(run, constant)
     assert (tmp_path / name / "samples" / "latest.png").is_file()
 
 

@@ -14,12 +14,12 @@ from gankit.data import DataSpec
 from gankit.errors import GankitError
 from gankit.losses import unit_kl
 from gankit.registry import get_model
-from test_models_translation import l1_to_truth, negatives, trainer
+from test_models_translation import TINY, assert_fit_updates_every_player, l1_to_truth, negatives, trainer
 
 
 def build(channels=(1, 3), **options):
     spec = DataSpec("a>b", "image", (channels[0], 32, 32), shape_b=(channels[1], 32, 32), paired=False)
-    tree = {"model": "unit", "options": {"width": 8, "blocks": 2, **options}}
+    tree = {"model": "unit", "options": {**TINY["unit"], **options}}
     return get_model("unit")(resolve(tree, get_model("unit").Options).options, spec)
 
 
@@ -51,21 +51,14 @@ def test_bad_sharing_is_refused():
         build(shared=0)
 
 
-TINY = {"blocks": 2}
-
-
 def test_one_training_step_updates_every_player(tmp_path):
-    run = trainer(tmp_path, "unit", negatives(paired=False), options=TINY)
-    before = {p.name: [w.detach().clone() for w in p.parameters()] for p in run.players}
-    run.fit(progress=False)
+    run = trainer(tmp_path, "unit", negatives(paired=False))
     assert [p.name for p in run.players] == ["D", "G"]
-    for player in run.players:
-        changed = [not torch.equal(old, new) for old, new in zip(before[player.name], player.parameters())]
-        assert all(changed), f"{player.name}: {changed.count(False)} of {len(changed)} tensors unchanged"
+    assert_fit_updates_every_player(run)
 
 
 def test_unit_learns_an_unpaired_mapping_both_ways(tmp_path):
-    run = trainer(tmp_path, "unit", negatives(paired=False), steps=150, options=TINY)
+    run = trainer(tmp_path, "unit", negatives(paired=False), steps=150)
     run.fit(progress=False)
     for direction in ("a2b", "b2a"):
         error, identity_error = l1_to_truth(run.model, direction)

@@ -183,7 +183,7 @@ def classifier_data(dataset: str, root: Optional[str], seed: int) -> tuple[Image
         test_index.append(members[:round(len(members) * DIGITS_TEST_FRACTION)])
     is_test = torch.zeros(len(full), dtype=torch.bool)
     is_test[torch.cat(test_index)] = True
-    return tuple(ImageDataset("digits", full.images[mask], full.labels[mask], 10) for mask in (~is_test, is_test))
+    return tuple(full.select(mask) for mask in (~is_test, is_test))
 
 
 def augment(images: Tensor, max_shift: int, flip: bool, generator: torch.Generator,

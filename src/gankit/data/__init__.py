@@ -20,15 +20,16 @@ DATASETS = {
     "fashion-mnist": "Fashion-MNIST 28x28 (as mnist)",
     "mnist-edges": "MNIST's digits as outline drawings (same labels; derived from mnist)",
     "mnist-m": "MNIST digits blended onto colour photo crops (MNIST-M recipe; derived from mnist, cached)",
+    "mnist-colour": "MNIST digits inked in 5 colours on black or white (attributes colour, background; from mnist)",
     "folder:PATH": "every image under PATH, centre-cropped and resized (data.image_size, default 64); "
                    "a seeded share (data.holdout, default 0.1) is kept out of training for evaluation",
-    "pairs:A>B": "translation pairs, the same digit in A and B (A, B: mnist, mnist-edges, mnist-m)",
+    "pairs:A>B": "translation pairs, the same digit in A and B (A, B: mnist, mnist-edges, mnist-m, mnist-colour)",
     "unpaired:A>B": "unpaired translation: A from the even-indexed digits, B from the odd ones",
     "pairs:folder:PATH": "pix2pix layout: side-by-side A|B images in PATH/train/ and PATH/test/ (or val/)",
     "unpaired:folder:PATH": "CycleGAN layout: PATH/trainA/, trainB/, testA/, testB/",
 }
 # read from a torchvision-layout folder (--data-root / $GANKIT_DATA), as are pairs:A>B and unpaired:A>B
-ROOTED = ("mnist", "fashion-mnist", "mnist-edges", "mnist-m")
+ROOTED = ("mnist", "fashion-mnist", "mnist-edges", "mnist-m", "mnist-colour")
 FOLDER_PREFIXES = ("folder:", "pairs:folder:", "unpaired:folder:")
 
 
@@ -61,7 +62,7 @@ def load_dataset(name: str, root: Optional[str] = None, split: str = "train",
         dataset = digits(split)
     elif name in ("mnist", "fashion-mnist"):
         dataset = torchvision_set(name, root, split, download)
-    elif name in ("mnist-edges", "mnist-m"):
+    elif name in ("mnist-edges", "mnist-m", "mnist-colour"):
         dataset = mnist_domain(name, torchvision_set("mnist", root, split, download), split)
     elif name.startswith(("pairs:", "unpaired:")):
         dataset = mnist_translation(name, root, split, download)
@@ -78,7 +79,7 @@ def resized(dataset: ImageData, size: Optional[int]) -> ImageData:
                                 dataset.spec.paired)
     if size is None or dataset.spec.shape[-1] == size:
         return dataset
-    return ImageDataset(dataset.spec.name, resize(dataset.images, size), dataset.labels, dataset.spec.num_classes)
+    return dataset.with_images(resize(dataset.images, size))
 
 
 __all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "FolderImages", "GaussianMixture2D", "ImageDataset", "ROOTED",

@@ -21,6 +21,8 @@ class DataSpec:
     # Two-domain (translation) data: the B images' (C, H, W), and whether x and x_b come as aligned pairs.
     shape_b: Optional[tuple[int, ...]] = None
     paired: Optional[bool] = None
+    # Named attributes each image has, as (name, its values) pairs, e.g. (("colour", ("red", ...)), ...).
+    attributes: Optional[tuple[tuple[str, tuple[str, ...]], ...]] = None
 
     @property
     def is_image(self) -> bool:
@@ -61,18 +63,36 @@ def float_to_uint8(images: Tensor) -> Tensor:
 
 
 class ImageDataset:
-    """Images held in memory as uint8 (N, C, H, W) with optional int64 labels."""
+    """Images held in memory as uint8 (N, C, H, W) with optional int64 labels, and optionally named
+    attributes: ``attributes`` (N, A) int64, the index of each image's value of each attribute that
+    ``attribute_names`` lists as (name, values) pairs."""
 
     def __init__(self, name: str, images: Tensor, labels: Optional[Tensor] = None,
-                 num_classes: Optional[int] = None):
+                 num_classes: Optional[int] = None, attributes: Optional[Tensor] = None,
+                 attribute_names: Optional[tuple[tuple[str, tuple[str, ...]], ...]] = None):
         if images.dtype != torch.uint8 or images.dim() != 4:
             raise ValueError("images must be a uint8 tensor of shape (N, C, H, W)")
+        if (attributes is None) != (attribute_names is None) or \
+                (attributes is not None and attributes.shape != (len(images), len(attribute_names))):
+            raise ValueError("attributes must be an (N, A) tensor given with the names of its A attributes")
         self.images = images
         self.labels = labels
-        self.spec = DataSpec(name, "image", tuple(images.shape[1:]), num_classes)
+        self.attributes = attributes
+        self.spec = DataSpec(name, "image", tuple(images.shape[1:]), num_classes, attributes=attribute_names)
 
     def __len__(self) -> int:
         return self.images.shape[0]
+
+    def with_images(self, images: Tensor) -> "ImageDataset":
+        """The same dataset (name, labels, attributes) with other images of the same count, e.g. resized."""
+        return ImageDataset(self.spec.name, images, self.labels, self.spec.num_classes, self.attributes,
+                            self.spec.attributes)
+
+    def select(self, rows) -> "ImageDataset":
+        """The images (with their labels and attributes) at ``rows``: a slice or indices."""
+        pick = (lambda t: None if t is None else t[rows])
+        return ImageDataset(self.spec.name, self.images[rows], pick(self.labels), self.spec.num_classes,
+                            pick(self.attributes), self.spec.attributes)
 
     def batches(self, batch_size: int, seed: int, device: torch.device, with_labels: bool = True) -> "ImageBatches":
         return ImageBatches(self, batch_size, seed, device, with_labels)

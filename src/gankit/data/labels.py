@@ -52,8 +52,7 @@ class SemiSupervisedBatches:
 
     def __init__(self, dataset: ImageDataset, subset: Tensor, batch_size: int, seed: int, device: torch.device):
         self.unlabelled = ImageBatches(dataset, batch_size, seed, device, with_labels=False)
-        labelled = ImageDataset(dataset.spec.name, dataset.images[subset], dataset.labels[subset],
-                                dataset.spec.num_classes)
+        labelled = dataset.select(subset)
         # Small subsets are cycled: the labelled stream may use batches up to the subset's size.
         self.labelled = ImageBatches(labelled, min(batch_size, len(subset)), seed + 1, device)
         self.subset = subset

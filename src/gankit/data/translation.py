@@ -3,6 +3,9 @@
 Offline domains derived from MNIST (same digits, same labels, same index order):
 
 - ``mnist-edges``: each digit's outline, deterministic and cheap, so never cached.
+- ``mnist-colour``: each digit inked in one of 5 colours on a black or white background,
+  drawn per image from a seed; the two choices are the images' named attributes (StarGAN's
+  domains). Cheap, never cached.
 - ``mnist-m``: the MNIST-M recipe (Ganin & Lempitsky 2015), |photo crop - digit| per channel.
   The photos ship with scikit-image and scikit-learn; train and test crops come from
   different photos. The built images are cached as safetensors.
@@ -29,7 +32,15 @@ from gankit.data.base import Batch, DataSpec, ImageBatches, ImageDataset
 from gankit.data.images import pil_mode, read_images, square, torchvision_set
 from gankit.errors import DataNotFound, GankitError
 
-MNIST_DOMAINS = ("mnist", "mnist-edges", "mnist-m")
+MNIST_DOMAINS = ("mnist", "mnist-edges", "mnist-m", "mnist-colour")
+
+# mnist-colour: each digit inked in one of these colours on one of these backgrounds (RGB), both drawn
+# per image from the split's seed, so the ten colour x background combinations are ten domains.
+INKS = {"red": (230, 40, 40), "green": (40, 190, 60), "blue": (40, 90, 235), "yellow": (235, 200, 30),
+        "magenta": (200, 50, 200)}
+PAPERS = {"black": (0, 0, 0), "white": (255, 255, 255)}
+COLOUR_ATTRIBUTES = (("colour", tuple(INKS)), ("background", tuple(PAPERS)))
+COLOUR_SEEDS = {"train": 2, "test": 3}
 
 # MNIST-M backgrounds: disjoint photo sets, so no test crop comes from a photo seen in training.
 MNIST_M_PHOTOS = {
@@ -99,6 +110,22 @@ def edge_maps(images: Tensor) -> Tensor:
         mean = F.avg_pool2d((chunk >= 128).float(), 3, stride=1, padding=1, count_include_pad=False)
         outlines.append(((mean > 0) & (mean < 1)).to(torch.uint8).mul_(255))
     return torch.cat(outlines)
+
+
+def colour_digits(digits: Tensor, seed: int) -> tuple[Tensor, Tensor]:
+    """uint8 grey (N, 1, S, S) digits painted: (images (N, 3, S, S), attributes (N, 2)). Each image draws an
+    ink (index into INKS) and a paper (into PAPERS) from ``seed``; a pixel of grey level g becomes
+    paper + (ink - paper) g / 255, so the digit's antialiased edges blend the two."""
+    generator = torch.Generator().manual_seed(seed)
+    ink = torch.randint(len(INKS), (len(digits),), generator=generator)
+    paper = torch.randint(len(PAPERS), (len(digits),), generator=generator)
+    inks, papers = (torch.tensor(list(colours.values()), dtype=torch.float32)[:, :, None, None]
+                    for colours in (INKS, PAPERS))
+    images = []
+    for rows in torch.arange(len(digits)).split(10_000):  # bounds the float copies' memory
+        level = digits[rows].float() / 255
+        images.append((papers[paper[rows]] + (inks[ink[rows]] - papers[paper[rows]]) * level).round_().to(torch.uint8))
+    return torch.cat(images), torch.stack([ink, paper], 1)
 
 
 def load_photos(names: tuple[str, ...]) -> list[Tensor]:
@@ -185,6 +212,9 @@ def mnist_domain(name: str, mnist: ImageDataset, split: str) -> ImageDataset:
     """The MNIST-derived domain ``name`` (one of MNIST_DOMAINS) of the loaded ``mnist`` split."""
     if name == "mnist":
         return mnist
+    if name == "mnist-colour":
+        images, attributes = colour_digits(mnist.images, COLOUR_SEEDS[split])
+        return ImageDataset(name, images, mnist.labels, mnist.spec.num_classes, attributes, COLOUR_ATTRIBUTES)
     images = edge_maps(mnist.images) if name == "mnist-edges" else mnist_m_images(mnist, split)
     return ImageDataset(name, images, mnist.labels, mnist.spec.num_classes)
 
@@ -207,12 +237,11 @@ def mnist_translation(name: str, root: Optional[str], split: str, download: bool
     mnist = torchvision_set("mnist", root, split, download)
     a, b = mnist_domain(a_name, mnist, split), mnist_domain(b_name, mnist, split)
     if kind == "unpaired":
-        a, b = _rows(a, slice(0, None, 2)), _rows(b, slice(1, None, 2))
+        a, b = a.select(slice(0, None, 2)), b.select(slice(1, None, 2))
     return TwoDomainDataset(name, a, b, paired=kind == "pairs")
 
 
-def _rows(dataset: ImageDataset, rows: slice) -> ImageDataset:
-    return ImageDataset(dataset.spec.name, dataset.images[rows], dataset.labels[rows], dataset.spec.num_classes)
+
 
 
 # --- folders -------------------------------------------------------------------------------------

@@ -183,10 +183,12 @@ def load_model(run_dir: Path, device: str = "auto", use_ema: bool = True):
 
 
 def data_spec(recorded: dict) -> DataSpec:
-    """The DataSpec a checkpoint recorded (lists back to tuples; older checkpoints lack the two-domain keys)."""
-    shape_b = recorded.get("shape_b")
+    """The DataSpec a checkpoint recorded (lists back to tuples; older checkpoints lack the two-domain
+    and attribute keys)."""
+    shape_b, attributes = recorded.get("shape_b"), recorded.get("attributes")
     return DataSpec(recorded["name"], recorded["kind"], tuple(recorded["shape"]), recorded.get("num_classes"),
-                    None if shape_b is None else tuple(shape_b), recorded.get("paired"))
+                    None if shape_b is None else tuple(shape_b), recorded.get("paired"),
+                    None if attributes is None else tuple((name, tuple(values)) for name, values in attributes))
 
 
 def load_state(module: torch.nn.Module, weights: dict, run_dir: Path) -> None:

@@ -169,7 +169,9 @@ class Trainer:
             "model_name": self.config.model,
             "data_spec": {"name": spec.name, "kind": spec.kind, "shape": list(spec.shape),
                           "num_classes": spec.num_classes, "paired": spec.paired,
-                          "shape_b": None if spec.shape_b is None else list(spec.shape_b)},
+                          "shape_b": None if spec.shape_b is None else list(spec.shape_b),
+                          "attributes": None if spec.attributes is None else
+                          [[name, list(values)] for name, values in spec.attributes]},
             "step": self.step,
             "model": self.model.state_dict(),
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
