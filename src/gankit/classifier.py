@@ -31,7 +31,7 @@ from torch import Tensor, nn
 from gankit.data import ImageDataset, load_dataset, uint8_to_float
 from gankit.errors import GankitError
 
-CLASSIFIER_DATASETS = ("digits", "mnist", "fashion-mnist", "mnist-m")
+CLASSIFIER_DATASETS = ("digits", "mnist", "fashion-mnist", "mnist-m", "mnist-colour")
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
@@ -162,7 +162,9 @@ class TrainSettings:
 DEFAULTS = {"digits": TrainSettings(epochs=60, batch_size=64, max_shift=1),
             "mnist": TrainSettings(epochs=8),
             "fashion-mnist": TrainSettings(epochs=10, flip=True),
-            "mnist-m": TrainSettings(epochs=10, recolour=True)}
+            "mnist-m": TrainSettings(epochs=10, recolour=True),
+            # every colour x background combination is in the training split: no augmentation of colour needed
+            "mnist-colour": TrainSettings(epochs=5)}
 
 DIGITS_TEST_FRACTION = 0.2  # digits has no test split: hold out a fixed, class-stratified fifth
 

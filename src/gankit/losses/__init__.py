@@ -34,6 +34,7 @@ from gankit.losses.penalties import (
 from gankit.losses.translation import (
     cycle_consistency,
     cycle_consistency_mse,
+    gaussian_kl,
     identity_mapping,
     paired_l1,
     pairwise_mse,

@@ -60,3 +60,9 @@ def unit_kl(mu: Tensor) -> Tensor:
     is N(mu, I), whose KL divergence from the prior N(0, I) is 1/2 sum mu^2; per element and without the
     1/2, this is the scale the paper's weights (0.1 against 100 for reconstruction) were tuned on."""
     return mu.pow(2).mean()
+
+
+def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    """KL( N(mu, exp(logvar)) || N(0, I) ) = 1/2 sum (mu^2 + sigma^2 - 1 - log sigma^2), summed over a code's
+    dimensions and averaged over the batch (BicycleGAN's cVAE-GAN term)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
