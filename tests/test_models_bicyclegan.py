@@ -77,8 +77,12 @@ def test_bad_options_and_unpaired_data_are_refused(tmp_path):
         trainer(tmp_path, "bicyclegan", negatives(paired=False))
 
 
-def test_one_training_step_updates_every_player(tmp_path):
-    assert_fit_updates_every_player(trainer(tmp_path, "bicyclegan", negatives(paired=True)))
+@pytest.mark.parametrize("variant", ["bicycle", "pix2pix+noise"])
+def test_one_training_step_updates_every_player(tmp_path, variant):
+    run = trainer(tmp_path, "bicyclegan", negatives(paired=True), options={"variant": variant})
+    assert_fit_updates_every_player(run)
+    # the baseline is G and one D, nothing else
+    assert hasattr(run.model, "E") == (variant == "bicycle") == hasattr(run.model, "D_vae")
 
 
 def test_bicyclegan_learns_a_paired_mapping(tmp_path):

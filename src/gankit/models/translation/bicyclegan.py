@@ -20,6 +20,10 @@ pix2pix U-Net with z tiled over the image and stacked onto a's channels; E
 is MUNIT's style encoder with 2 x 8 outputs (mu, log sigma^2). Adam 2e-4,
 betas (0.5, 0.999).
 
+``variant="pix2pix+noise"`` is the paper's baseline: the same G(a, z) with z
+from the prior, trained with GAN + 10 x L1 to b on the whole batch, no encoder
+and no cycles; its G learns to ignore z, which ``diversity`` shows.
+
 The widely copied reference crashes before training (it indexes its
 encoder's output wrongly), and lets the latent term update E.
 """
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator, Literal, Optional
 
 import torch
 from torch import Tensor, nn
@@ -61,6 +65,7 @@ class BicycleGANOptions(TranslationOptions):
     norm: TranslationNorm = "instance"
     dropout: float = 0.0  # in the U-Net's three innermost decoder stages; z is G's noise here
     d_layers: int = 3
+    variant: Literal["bicycle", "pix2pix+noise"] = "bicycle"
 
     def validate(self) -> None:
         super().validate()
@@ -85,9 +90,10 @@ class BicycleGAN(TranslationModel):
         super().__init__(options, data)
         o = options
         self.G = UNetGenerator(self.channels_a + o.z_dim, self.channels_b, self.size, o.width, o.norm, o.dropout)
-        self.E = StyleEncoder(self.channels_b, self.size, o.width, 2 * o.z_dim)
-        self.D_vae = PatchDiscriminator(self.channels_b, o.width, o.d_layers, o.norm)
         self.D_lr = PatchDiscriminator(self.channels_b, o.width, o.d_layers, o.norm)
+        if o.variant == "bicycle":
+            self.E = StyleEncoder(self.channels_b, self.size, o.width, 2 * o.z_dim)
+            self.D_vae = PatchDiscriminator(self.channels_b, o.width, o.d_layers, o.norm)
 
     def draw_styles(self, n: int) -> Tensor:
         return torch.randn(n, self.options.z_dim, device=self.device)
@@ -110,8 +116,23 @@ class BicycleGAN(TranslationModel):
         return (batch.x[:half], batch.x_b[:half]), (batch.x[half:], batch.x_b[half:])
 
     def players(self):
+        if self.options.variant == "pix2pix+noise":
+            return [Player("D", [self.D_lr], self.noise_d_loss, self.optim()),
+                    Player("G", [self.G], self.noise_g_loss, self.optim())]
         return [Player("D", [self.D_vae, self.D_lr], self.d_loss, self.optim()),
                 Player("G", [self.G, self.E], self.g_loss, self.optim())]
+
+    def noise_d_loss(self, batch):
+        with torch.no_grad():
+            fake = self.translate(batch.x)
+        loss = d_loss_least_squares(self.D_lr(batch.x_b), self.D_lr(fake))
+        return loss, {"loss": loss.detach()}
+
+    def noise_g_loss(self, batch):
+        fake = self.translate(batch.x)
+        adversarial, l1 = 2 * g_loss_least_squares(self.D_lr(fake)), paired_l1(fake, batch.x_b)
+        loss = adversarial + self.options.l1_weight * l1
+        return loss, {"loss": loss.detach(), "adversarial": adversarial.detach(), "l1": l1.detach()}
 
     def d_loss(self, batch):
         (a_vae, b_vae), (a_lr, b_lr) = self.halves(batch)
