@@ -283,6 +283,16 @@ def _cmd_translate(args) -> int:
     return 0
 
 
+def _feature_net(spec: str):
+    """--features NET=FILE: a torchvision ImageNet network loaded from the user's weights file."""
+    from gankit.metrics.features import FEATURE_NETS, ImageNetFeatures
+
+    name, _, path = spec.partition("=")
+    if not path:
+        raise GankitError(f"--features takes NET=FILE (NET one of {', '.join(FEATURE_NETS)}), not '{spec}'.")
+    return ImageNetFeatures(name, str(Path(path).expanduser()))
+
+
 def _cmd_eval(args) -> int:
     import torch
 
@@ -294,6 +304,7 @@ def _cmd_eval(args) -> int:
     if any(value is not None and value < 1 for value in asked.values()):
         raise GankitError("--swd-images, --swd-patches and --swd-projections must be at least 1.")
     swd_settings = SWDSettings(**{key: value for key, value in asked.items() if value is not None})
+    feature_nets = [_feature_net(spec) for spec in args.features or ()]
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
     dataset = run_data(config, "test", args.data_root, run_dir)
@@ -302,7 +313,7 @@ def _cmd_eval(args) -> int:
     n = args.n or DEFAULT_EVAL_SAMPLES[dataset.spec.kind]
     torch.manual_seed(args.seed)
     metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png", task_data=task_data,
-                       nearest_plot=run_dir / NEAREST_PICTURE, swd_settings=swd_settings)
+                       nearest_plot=run_dir / NEAREST_PICTURE, swd_settings=swd_settings, feature_nets=feature_nets)
     _write_eval(run_dir, metrics, step, n)
     if args.json:
         print(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2))
@@ -419,6 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ev.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
     ev.add_argument("--data-root", metavar="DIR", help=RUN_DATA_ROOT_HELP)
+    ev.add_argument("--features", action="append", metavar="NET=FILE",
+                    help="also FID and KID on a torchvision ImageNet network's features, from your weights file "
+                         "(NET: resnet18, resnet50 or vgg16; slow on a CPU, so pair it with -n); repeatable")
     ev.add_argument("--swd-images", type=int, metavar="N",
                     help="sliced Wasserstein distance: at most N images a side (default 2048)")
     ev.add_argument("--swd-patches", type=int, metavar="P",

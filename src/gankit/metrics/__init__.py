@@ -45,13 +45,15 @@ def sample_grid(model, n: int) -> tuple[torch.Tensor, Optional[int]]:
 
 
 def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = None, task_data=None,
-             nearest_plot: Optional[Path] = None, swd_settings: SWDSettings = SWDSettings()) -> dict:
+             nearest_plot: Optional[Path] = None, swd_settings: SWDSettings = SWDSettings(),
+             feature_nets=()) -> dict:
     """The metrics that fit ``dataset`` (the test split) on ``n_samples`` samples of ``model``.
 
     ``plot``, when given, receives a picture of the samples that were scored;
     ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics, and an image
     folder's memorisation check, may read; ``nearest_plot`` receives that check's picture;
-    ``swd_settings`` sizes the sliced Wasserstein distance of image data.
+    ``swd_settings`` sizes the sliced Wasserstein distance of image data; ``feature_nets``
+    (gankit.metrics.features.ImageNetFeatures) add FID and KID on their features.
     """
     from gankit.visual import save_samples
 
@@ -69,4 +71,4 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
         return metrics
     if plot is not None:
         save_samples(samples[:64], plot)
-    return image_metrics(model, samples, dataset, task_data, nearest_plot, swd_settings)
+    return image_metrics(model, samples, dataset, task_data, nearest_plot, swd_settings, feature_nets)

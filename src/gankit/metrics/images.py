@@ -153,7 +153,8 @@ def _channel_outputs(net, images: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None,
-                  nearest_plot: Optional[Path] = None, swd_settings: SWDSettings = SWDSettings()) -> dict:
+                  nearest_plot: Optional[Path] = None, swd_settings: SWDSettings = SWDSettings(),
+                  feature_nets: Sequence = ()) -> dict:
     """Every metric that fits ``dataset``: samples (float, [-1, 1]) against as many of its images,
     plus the task metrics ``model`` lists (gankit.metrics.tasks), on ``task_data`` (default: the
     test split ``dataset`` alone). Images of at least 16x16 add the sliced Wasserstein distance
@@ -161,6 +162,8 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None,
 
     An image folder's held-out images (``dataset.held_out``) add the memorisation check against
     ``task_data.train()``, the run's training images, pictured in ``nearest_plot`` when given.
+    Each of ``feature_nets`` (gankit.metrics.features.ImageNetFeatures, the user's own weights) adds
+    FID and KID on its features, ``fid_<net>`` and ``kid_<net>``, with the weights file named.
     """
     from gankit.metrics.tasks import TaskData, task_metrics
 
@@ -189,6 +192,11 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None,
             metrics.update(stacked_modes(fake_logits.argmax(2)))
         else:
             metrics["inception_score"], metrics["inception_score_std"] = inception_score(fake_logits[:, 0])
+    for features in feature_nets:
+        real_features, fake_features = features(real), features(samples)
+        metrics[f"fid_{features.name}"] = fid(real_features, fake_features)
+        metrics[f"kid_{features.name}"], metrics[f"kid_{features.name}_std"] = kid(real_features, fake_features)
+        metrics[f"{features.name}_weights"] = features.weights
     if min(dataset.spec.shape[1:]) >= MIN_LEVEL:
         metrics["swd_images"] = min(len(real), swd_settings.max_images)
         metrics.update(swd(real, samples, swd_settings, seed=METRIC_SEED))
