@@ -90,27 +90,22 @@ class PixelDA(TranslationModel):
             raise ValueError(f"T reads source images as target images, so the source must be grey or have the "
                              f"target's {self.channels_b} channels, not {self.channels_a}")
         o = options
-        self.T = self.fresh_classifier()
+        # T classifies target-domain images and reads grey source images as well (repeated to colour).
+        self.T = nn.Sequential(ExpandChannels(self.channels_b),
+                               Classifier(self.size, num_classes=data.num_classes, in_channels=self.channels_b))
         if not o.source_only:
             self.G = NoiseAdaptingGenerator(self.channels_a, self.channels_b, self.size, o.z_dim, o.width, o.blocks,
                                             o.norm)
             self.D = NoisyDiscriminator(self.channels_b, self.size, o.width, o.norm, o.d_noise, o.d_dropout)
 
-    def fresh_classifier(self) -> nn.Module:
-        """A task classifier for target-domain images, that also reads grey source images."""
-        classifier = Classifier(self.size, num_classes=self.data.num_classes, in_channels=self.channels_b)
-        return nn.Sequential(ExpandChannels(self.channels_b), classifier)
-
     def classify(self, x: Tensor) -> Tensor:
         """T's class logits."""
         return self.T(x)
 
-    def adapt(self, x: Tensor) -> Tensor:
+    def translate(self, x, direction="a2b"):
+        """G(x, z): x adapted to the target domain, with fresh noise z ~ U[-1, 1]^z_dim."""
         z = torch.rand(x.shape[0], self.options.z_dim, device=x.device) * 2 - 1
         return self.G(x, z)
-
-    def translate(self, x, direction="a2b"):
-        return self.adapt(x)
 
     def directions(self):
         return () if self.options.source_only else ("a2b",)
@@ -127,14 +122,14 @@ class PixelDA(TranslationModel):
 
     def d_loss(self, batch):
         with torch.no_grad():
-            adapted = self.adapt(batch.x)
+            adapted = self.translate(batch.x)
         d_loss, _ = ADVERSARIAL_LOSSES[self.options.loss]
         loss = self.options.adversarial_weight * d_loss(self.D(batch.x_b), self.D(adapted))
         return loss, {"loss": loss.detach()}
 
     def g_loss(self, batch):
         o, source = self.options, batch.x
-        adapted = self.adapt(source)
+        adapted = self.translate(source)
         _, g_loss = ADVERSARIAL_LOSSES[o.loss]
         adversarial = g_loss(self.D(adapted))
         # One pass of T over both halves: its BatchNorm sees adapted and source images together.
