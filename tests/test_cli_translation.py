@@ -154,9 +154,10 @@ def test_train_a_without_train_b_is_refused(capsys, tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_pixelda_source_only_run_is_scored_on_the_target_and_refuses_to_translate(capsys, tmp_path):
+def test_pixelda_source_only_run_is_scored_on_the_target_and_refuses_to_translate(capsys, tmp_path, shared_data):
     run_dir = tmp_path / "source-only"
-    code, out, _ = run(capsys, "train", "pixelda", "--data", "unpaired:mnist>mnist-m", "--steps", "2",
+    code, out, _ = run(capsys, "train", "pixelda", "--data", "unpaired:mnist>mnist-m", "--data-root", shared_data,
+                       "--steps", "2",
                        "--batch-size", "8", "--set", "options.source_only=true", "--set", "train.eval_samples=0",
                        "--out", run_dir)
     assert code == 0 and "samples in" not in out and not (run_dir / "samples" / "latest.png").exists()
