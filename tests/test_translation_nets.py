@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from gankit.losses import cycle_consistency, identity_mapping, paired_l1
+from gankit.losses import cycle_consistency, identity_mapping, least_squares_g_loss, paired_l1
 from gankit.nets.translation import ImagePool, PatchDiscriminator, ResnetGenerator, UNetGenerator
 
 
@@ -22,6 +22,11 @@ def test_cycle_and_identity_terms_sum_one_mean_per_domain():
     assert cycle_consistency(a, cycled_a, b, cycled_b).item() == pytest.approx(1.5)
     # identity: G(b) against b, F(a) against a; the same sum with the roles named differently
     assert identity_mapping(a, cycled_b, b, cycled_a).item() == pytest.approx(1.5)
+
+
+def test_least_squares_g_loss_has_no_half():
+    # E (D - 1)^2 over (0.5, 3): (0.25 + 4) / 2
+    assert least_squares_g_loss(torch.tensor([[0.5, 3.0]])).item() == pytest.approx(2.125)
 
 
 def test_patchgan_gives_one_logit_per_70x70_patch_at_256():

@@ -36,6 +36,7 @@ from gankit.losses.translation import (
     cycle_consistency_mse,
     gaussian_kl,
     identity_mapping,
+    least_squares_g_loss,
     paired_l1,
     pairwise_mse,
     source_and_adapted_ce,

@@ -66,3 +66,9 @@ def gaussian_kl(mu: Tensor, logvar: Tensor) -> Tensor:
     """KL( N(mu, exp(logvar)) || N(0, I) ) = 1/2 sum (mu^2 + sigma^2 - 1 - log sigma^2), summed over a code's
     dimensions and averaged over the batch (BicycleGAN's cVAE-GAN term)."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(1).mean()
+
+
+def least_squares_g_loss(fake: Tensor) -> Tensor:
+    """E (D(G(a)) - 1)^2: the least-squares G term as CycleGAN, UNIT, MUNIT and BicycleGAN write it,
+    twice gankit's lsgan ``g_loss_least_squares``, which carries Mao et al.'s 1/2."""
+    return (fake - 1).pow(2).mean()

@@ -37,7 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.errors import GankitError
-from gankit.losses import d_loss_least_squares, g_loss_least_squares, gaussian_kl, paired_l1
+from gankit.losses import d_loss_least_squares, gaussian_kl, least_squares_g_loss, paired_l1
 from gankit.models.base import Player
 from gankit.models.translation.base import TranslationModel, TranslationNorm, TranslationOptions
 from gankit.nets.translation import PatchDiscriminator, StyleEncoder, UNetGenerator
@@ -106,6 +106,11 @@ class BicycleGAN(TranslationModel):
         """(mu, log sigma^2) of E's Gaussian over z for target images b."""
         return self.E(b).chunk(2, 1)
 
+    def rebuild(self, a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The cVAE-GAN's (G(a, z), mu, log sigma^2), z drawn from E(b) by reparameterisation."""
+        mu, logvar = self.encode(b)
+        return self.generate(a, mu + torch.randn_like(mu) * (0.5 * logvar).exp()), mu, logvar
+
     def translate(self, x, direction="a2b", style: Optional[Tensor] = None):
         return self.generate(x, self.draw_styles(len(x)) if style is None else style)
 
@@ -130,16 +135,15 @@ class BicycleGAN(TranslationModel):
 
     def noise_g_loss(self, batch):
         fake = self.translate(batch.x)
-        adversarial, l1 = 2 * g_loss_least_squares(self.D_lr(fake)), paired_l1(fake, batch.x_b)
+        adversarial, l1 = least_squares_g_loss(self.D_lr(fake)), paired_l1(fake, batch.x_b)
         loss = adversarial + self.options.l1_weight * l1
         return loss, {"loss": loss.detach(), "adversarial": adversarial.detach(), "l1": l1.detach()}
 
     def d_loss(self, batch):
         (a_vae, b_vae), (a_lr, b_lr) = self.halves(batch)
         with torch.no_grad():
-            mu, logvar = self.encode(b_vae)
-            fake_vae = self.generate(a_vae, mu + torch.randn_like(mu) * (0.5 * logvar).exp())
-            fake_lr = self.generate(a_lr, self.draw_styles(len(a_lr)))
+            fake_vae, _, _ = self.rebuild(a_vae, b_vae)
+            fake_lr = self.translate(a_lr)
         loss_vae = d_loss_least_squares(self.D_vae(b_vae), self.D_vae(fake_vae))
         loss_lr = d_loss_least_squares(self.D_lr(b_lr), self.D_lr(fake_lr))
         return loss_vae + loss_lr, {"loss": (loss_vae + loss_lr).detach(), "vae": loss_vae.detach(),
@@ -148,12 +152,10 @@ class BicycleGAN(TranslationModel):
     def g_loss(self, batch):
         o = self.options
         (a_vae, b_vae), (a_lr, _) = self.halves(batch)
-        mu, logvar = self.encode(b_vae)
-        fake_vae = self.generate(a_vae, mu + torch.randn_like(mu) * (0.5 * logvar).exp())
+        fake_vae, mu, logvar = self.rebuild(a_vae, b_vae)
         z = self.draw_styles(len(a_lr))
         fake_lr = self.generate(a_lr, z)
-        # E (D(x) - 1)^2, as the authors' code has it: twice gankit's lsgan G loss (Mao et al.'s 1/2).
-        adversarial = 2 * (g_loss_least_squares(self.D_vae(fake_vae)) + g_loss_least_squares(self.D_lr(fake_lr)))
+        adversarial = least_squares_g_loss(self.D_vae(fake_vae)) + least_squares_g_loss(self.D_lr(fake_lr))
         l1, kl = paired_l1(fake_vae, b_vae), gaussian_kl(mu, logvar)
         with frozen(self.E):
             latent = paired_l1(self.encode(fake_lr)[0], z)

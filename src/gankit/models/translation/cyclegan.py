@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from gankit.errors import GankitError
-from gankit.losses import cycle_consistency, d_loss_least_squares, g_loss_least_squares, identity_mapping
+from gankit.losses import cycle_consistency, d_loss_least_squares, identity_mapping, least_squares_g_loss
 from gankit.models.base import Player
 from gankit.models.translation.base import TranslationNorm, TranslationOptions, TwoWayTranslationModel
 from gankit.nets.translation import ImagePool, PatchDiscriminator, ResnetGenerator
@@ -78,9 +78,7 @@ class CycleGAN(TwoWayTranslationModel):
 
     def g_loss(self, batch):
         a, b = batch.x, batch.x_b
-        adversarial, cycle, fake_b, fake_a = self.generator_terms(batch, g_loss_least_squares, cycle_consistency)
-        # CycleGAN's G term is E (D(G(a)) - 1)^2: twice gankit's lsgan G loss, which carries Mao et al.'s 1/2.
-        adversarial = 2 * adversarial
+        adversarial, cycle, fake_b, fake_a = self.generator_terms(batch, least_squares_g_loss, cycle_consistency)
         loss = adversarial + self.options.cycle_weight * cycle
         logs = {"adversarial": adversarial.detach(), "cycle": cycle.detach()}
         if self.identity > 0:

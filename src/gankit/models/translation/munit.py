@@ -38,7 +38,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.errors import GankitError
-from gankit.losses import d_loss_least_squares, g_loss_least_squares, paired_l1
+from gankit.losses import d_loss_least_squares, least_squares_g_loss, paired_l1
 from gankit.models.base import Player
 from gankit.models.translation.base import TranslationOptions, TwoWayTranslationModel
 from gankit.nets.blocks import dcgan_init
@@ -132,8 +132,7 @@ class MUNIT(TwoWayTranslationModel):
         image = paired_l1(self.G_a(content_a, self.style_a(a)), a) + paired_l1(self.G_b(content_b, self.style_b(b)), b)
         content = paired_l1(self.content_b(fake_b), content_a) + paired_l1(self.content_a(fake_a), content_b)
         style = paired_l1(self.style_b(fake_b), style_b) + paired_l1(self.style_a(fake_a), style_a)
-        # E (D(x) - 1)^2 per scale, as the authors' code has it: twice gankit's lsgan G loss (Mao et al.'s 1/2).
-        g_loss = summed_over_scales(lambda grid: 2 * g_loss_least_squares(grid))
+        g_loss = summed_over_scales(least_squares_g_loss)
         adversarial = g_loss(self.D_b(fake_b)) + g_loss(self.D_a(fake_a))
         loss = (o.gan_weight * adversarial + o.image_weight * image + o.content_weight * content
                 + o.style_weight * style)

@@ -31,7 +31,7 @@ import torch
 from torch import Tensor, nn
 
 from gankit.errors import GankitError
-from gankit.losses import cycle_consistency, d_loss_least_squares, g_loss_least_squares, paired_l1, unit_kl
+from gankit.losses import cycle_consistency, d_loss_least_squares, least_squares_g_loss, paired_l1, unit_kl
 from gankit.models.base import Player
 from gankit.models.translation.base import TranslationNorm, TranslationOptions, TwoWayTranslationModel
 from gankit.nets.blocks import dcgan_init
@@ -125,8 +125,7 @@ class UNIT(TwoWayTranslationModel):
         z_a, z_b = self.draw(mu_a), self.draw(mu_b)
         fake_b, fake_a = self.decode(z_a, "b"), self.decode(z_b, "a")
         mu_ab, mu_ba = self.encode(fake_b, "b"), self.encode(fake_a, "a")
-        # E (D(x) - 1)^2, as the authors' code has it: twice gankit's lsgan G loss, which carries Mao et al.'s 1/2.
-        adversarial = 2 * (g_loss_least_squares(self.D_b(fake_b)) + g_loss_least_squares(self.D_a(fake_a)))
+        adversarial = least_squares_g_loss(self.D_b(fake_b)) + least_squares_g_loss(self.D_a(fake_a))
         kl = unit_kl(mu_a) + unit_kl(mu_b)
         recon = paired_l1(self.decode(z_a, "a"), a) + paired_l1(self.decode(z_b, "b"), b)
         cycle_kl = unit_kl(mu_ab) + unit_kl(mu_ba)
