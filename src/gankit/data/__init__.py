@@ -6,7 +6,7 @@ from typing import Optional, Union
 from gankit.data.base import Batch, DataSpec, ImageDataset, float_to_uint8, uint8_to_float
 from gankit.data.images import FolderImages, data_root, digits, draw_holdout, image_folder, resize, torchvision_set
 from gankit.data.toy2d import GaussianMixture2D, grid25, ring8
-from gankit.data.translation import TwoDomainDataset, mnist_domain, mnist_translation, translation_folder
+from gankit.data.translation import MNIST_DOMAINS, TwoDomainDataset, mnist_domain, mnist_translation, translation_folder
 from gankit.errors import GankitError
 
 ImageData = Union[ImageDataset, TwoDomainDataset]
@@ -28,8 +28,9 @@ DATASETS = {
     "pairs:folder:PATH": "pix2pix layout: side-by-side A|B images in PATH/train/ and PATH/test/ (or val/)",
     "unpaired:folder:PATH": "CycleGAN layout: PATH/trainA/, trainB/, testA/, testB/",
 }
+DERIVED_FROM_MNIST = MNIST_DOMAINS[1:]  # mnist-edges, mnist-m, mnist-colour
 # read from a torchvision-layout folder (--data-root / $GANKIT_DATA), as are pairs:A>B and unpaired:A>B
-ROOTED = ("mnist", "fashion-mnist", "mnist-edges", "mnist-m", "mnist-colour")
+ROOTED = ("mnist", "fashion-mnist", *DERIVED_FROM_MNIST)
 FOLDER_PREFIXES = ("folder:", "pairs:folder:", "unpaired:folder:")
 
 
@@ -62,7 +63,7 @@ def load_dataset(name: str, root: Optional[str] = None, split: str = "train",
         dataset = digits(split)
     elif name in ("mnist", "fashion-mnist"):
         dataset = torchvision_set(name, root, split, download)
-    elif name in ("mnist-edges", "mnist-m", "mnist-colour"):
+    elif name in DERIVED_FROM_MNIST:
         dataset = mnist_domain(name, torchvision_set("mnist", root, split, download), split)
     elif name.startswith(("pairs:", "unpaired:")):
         dataset = mnist_translation(name, root, split, download)

@@ -32,7 +32,7 @@ from gankit.data.base import Batch, DataSpec, ImageBatches, ImageDataset
 from gankit.data.images import pil_mode, read_images, square, torchvision_set
 from gankit.errors import DataNotFound, GankitError
 
-MNIST_DOMAINS = ("mnist", "mnist-edges", "mnist-m", "mnist-colour")
+MNIST_DOMAINS = ("mnist", "mnist-edges", "mnist-m", "mnist-colour")  # mnist first, then those derived from it
 
 # mnist-colour: each digit inked in one of these colours on one of these backgrounds (RGB), both drawn
 # per image from the split's seed, so the ten colour x background combinations are ten domains.

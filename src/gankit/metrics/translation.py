@@ -68,11 +68,13 @@ def translation_metrics(model, test, n: int, plot: Optional[Path] = None, task_d
         k = min(n, len(source), len(target))
         inputs = uint8_to_float(source.images[:k])
         outputs = translate_all(model, inputs, direction)
-        scores = {"images": k, **_target_scores(outputs, source.labels, target, k)}
+        name = target.spec.name
+        net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[name])) if name in CLASSIFIER_FOR else None
+        scores = {"images": k, **_target_scores(net, outputs, source.labels, target, k)}
         if test.spec.paired:
             scores.update(paired_scores(outputs, uint8_to_float(target.images[:k])))
-        if model.multimodal and target.spec.name in CLASSIFIER_FOR:
-            scores["diversity"] = diversity(model, inputs[:DIVERSITY_INPUTS], direction, target.spec.name)
+        if model.multimodal and net is not None:
+            scores["diversity"] = diversity(model, inputs[:DIVERSITY_INPUTS], direction, net)
         if model.two_way:
             back = "b2a" if direction == "a2b" else "a2b"
             scores["cycle_l1"] = (translate_all(model, outputs, back) - inputs).abs().mean().item()
@@ -87,11 +89,11 @@ def translation_metrics(model, test, n: int, plot: Optional[Path] = None, task_d
     return metrics
 
 
-def _target_scores(outputs: Tensor, labels: Optional[Tensor], target: ImageDataset, k: int) -> dict:
-    name = target.spec.name
-    if name not in CLASSIFIER_FOR:
-        return {"unavailable": f"gankit ships no classifier for {name}, so label_kept and fid are unavailable"}
-    net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[name]))
+def _target_scores(net, outputs: Tensor, labels: Optional[Tensor], target: ImageDataset, k: int) -> dict:
+    """fid and label_kept on the target domain's classifier ``net`` (None: there is none)."""
+    if net is None:
+        return {"unavailable": f"gankit ships no classifier for {target.spec.name}, so label_kept and fid are "
+                               f"unavailable"}
     fake_features, fake_logits = classify(net, outputs)
     real_features, _ = classify(net, uint8_to_float(target.images[:k]))
     scores = {"fid": fid(real_features, fake_features)}
@@ -100,10 +102,9 @@ def _target_scores(outputs: Tensor, labels: Optional[Tensor], target: ImageDatas
     return scores
 
 
-def diversity(model, inputs: Tensor, direction: str, target: str, styles: int = DIVERSITY_STYLES) -> float:
-    """Mean distance between the target classifier's features of ``styles`` translations of one input
-    (each with its own random style), over every pair and input: 0 for a model that ignores its style."""
-    net = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[target]))
+def diversity(model, inputs: Tensor, direction: str, net, styles: int = DIVERSITY_STYLES) -> float:
+    """Mean distance between the target classifier ``net``'s features of ``styles`` translations of one
+    input (each with its own random style), over every pair and input: 0 for a model that ignores its style."""
     features = torch.stack([classify(net, translate_all(model, inputs, direction))[0] for _ in range(styles)], 1)
     pairs = torch.cdist(features, features)  # (inputs, styles, styles)
     return (pairs.sum((1, 2)) / (styles * (styles - 1))).mean().item()
