@@ -13,7 +13,8 @@ from gankit.cli import main
 from gankit.data import load_dataset
 from gankit.errors import GankitError
 
-TARGETS = {"digits": 0.97, "mnist": 0.993, "fashion-mnist": 0.915, "mnist-m": 0.9, "mnist-colour": 0.99}
+TARGETS = {"digits": 0.97, "mnist": 0.993, "fashion-mnist": 0.915, "mnist-m": 0.9, "mnist-colour": 0.99,
+           "mnist-colour-attributes": 0.99}
 
 
 @pytest.mark.parametrize("dataset", CLASSIFIER_DATASETS)
@@ -105,3 +106,11 @@ def test_fused_batchnorm_gives_the_same_outputs():
     with torch.no_grad():
         assert torch.allclose(fused(x), net(x), atol=1e-4)
         assert torch.allclose(fused.features(x), net.features(x), atol=1e-4)
+
+
+def test_the_attribute_classifier_learns_one_class_per_colour_and_background(shared_data):
+    _, test = classifier_data("mnist-colour-attributes", str(shared_data), 0)
+    _, digits = classifier_data("mnist-colour", str(shared_data), 0)
+    assert test.spec.num_classes == 10 and torch.equal(test.images, digits.images)
+    # colour x 2 + background: a blue (2) digit on white (1) is class 5
+    assert torch.equal(test.labels, digits.attributes[:, 0] * 2 + digits.attributes[:, 1])

@@ -191,3 +191,40 @@ def test_munit_translates_a_folder_in_several_styles(capsys, tmp_path):
     code, out, _ = run(capsys, "sample", run_dir, "-n", "4", "--out", tmp_path / "grid.png")
     with Image.open(tmp_path / "grid.png") as grid:  # per direction: the inputs, then 3 rows of 3 styles
         assert code == 0 and grid.size == (4 * 33 + 1, 8 * 33 + 1)
+
+
+def test_stargan_on_coloured_digits_end_to_end(capsys, tmp_path, shared_data):
+    run_dir = tmp_path / "stargan"
+    code, out, _ = run(capsys, "train", "stargan", "--data", "mnist-colour", "--data-root", shared_data,
+                       "--steps", "1", "--batch-size", "4", "--set", "options.width=4", "--set", "options.blocks=1",
+                       "--set", "options.n_critic=1", "--set", "train.eval_samples=20", "--out", run_dir, "-q")
+    assert code == 0
+    metrics = json.loads((run_dir / "eval.json").read_text())["metrics"]
+    assert {"attribute_accuracy", "colour_accuracy", "background_accuracy", "label_kept", "fid",
+            "recon_l1"} <= set(metrics) and metrics["images"] == 20
+    assert 0 <= metrics["attribute_accuracy"] <= min(metrics["colour_accuracy"], metrics["background_accuracy"])
+    folder = tmp_path / "mine"
+    write_images(folder, 3, (40, 40), "RGB")
+    code, out, _ = run(capsys, "translate", run_dir, "--input", folder, "--out", tmp_path / "blue",
+                       "--target", "colour=blue", "--target", "background=white")
+    assert code == 0 and "translated 3 images (colour=blue, background=white" in out
+    with Image.open(tmp_path / "blue" / "img01.png") as image:
+        assert image.size == (32, 32) and image.mode == "RGB"
+    code, out, _ = run(capsys, "sample", run_dir, "-n", "3", "--out", tmp_path / "grid.png", "--data-root",
+                       shared_data)
+    with Image.open(tmp_path / "grid.png") as grid:  # the inputs, then a row per colour (5) and background (2)
+        assert code == 0 and grid.size == (3 * 33 + 1, 8 * 33 + 1)
+    before = snapshot(run_dir)
+    for flags, fragment in ((["--target", "colour=purple"], "not a value of colour"),
+                            (["--target", "size=3"], "no attribute 'size'"),
+                            ([], "at least one --target")):
+        code, _, err = run(capsys, "translate", run_dir, "--input", folder, "--out", tmp_path / "o", *flags)
+        assert_one_sentence_error(code, err, fragment)
+    assert snapshot(run_dir) == before and not (tmp_path / "o").exists()
+
+
+def test_stargan_needs_data_with_attributes(capsys, tmp_path, shared_data):
+    code, _, err = run(capsys, "train", "stargan", "--data", "mnist", "--data-root", shared_data, "--steps", "1",
+                       "--out", tmp_path / "run")
+    assert_one_sentence_error(code, err, "use mnist-colour")
+    assert not (tmp_path / "run").exists()

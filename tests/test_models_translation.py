@@ -23,7 +23,7 @@ from gankit.train.trainer import Trainer
 TINY = {"pix2pix": {"width": 8}, "cyclegan": {"width": 8, "blocks": 1}, "discogan": {"width": 8},
         "dualgan": {"width": 8}, "pixelda": {"width": 8, "blocks": 1},
         "unit": {"width": 8, "blocks": 2}, "munit": {"width": 8, "blocks": 2, "mlp_dim": 32},
-        "bicyclegan": {"width": 8}}
+        "bicyclegan": {"width": 8}, "stargan": {"width": 8, "blocks": 1}}
 QUIET = {"eval_samples": 0, "sample_every": 100000, "checkpoint_every": 100000, "log_every": 100000,
          "precision": "fp32"}
 

@@ -177,7 +177,7 @@ def _cmd_sample(args) -> int:
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    if model.data.is_two_domain:
+    if model.family == "translation":
         return _translation_grid(args, config, model, step)
     _check_sample_request(args, config, model)
     what = (f"_{args.traverse}" if args.traverse else f"_class{args.class_}" if args.class_ is not None else "")
@@ -217,7 +217,9 @@ def _translation_grid(args, config, model, step: int) -> int:
     images, per_row = translation_grid(model, run_data(config, "test", args.data_root), columns)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_samples(images, out, nrow=per_row)
-    print(f"wrote {columns} test inputs per direction and their translations to {out} (inputs above outputs)")
+    shown = ("test inputs above a row per attribute value" if model.translates_attributes else
+             "test inputs per direction above their translations")
+    print(f"wrote {columns} {shown} to {out}")
     return 0
 
 
@@ -239,7 +241,7 @@ def _cmd_translate(args) -> int:
 
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    if not model.data.is_two_domain:
+    if model.family != "translation":
         translators = ", ".join(name for name, cls in all_models().items() if cls.family == "translation")
         raise GankitError(f"{run_dir} is a {config.model} run, which does not translate images; gankit translate "
                           f"needs a run of an image-to-image model ({translators}).")
@@ -251,8 +253,9 @@ def _cmd_translate(args) -> int:
     if args.styles is not None and not model.multimodal:
         raise GankitError(f"--styles draws several outputs per input from multimodal models (munit, bicyclegan); "
                           f"{config.model} gives one output per input.")
-    if args.target:
+    if args.target and not model.translates_attributes:
         raise GankitError(f"--target chooses the target attributes of stargan; {config.model} has none.")
+    targets = _target_attributes(args.target, config, model) if model.translates_attributes else None
     folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
     if not folder.is_dir():
         raise GankitError(f"--input {folder} is not a folder of images.")
@@ -273,14 +276,43 @@ def _cmd_translate(args) -> int:
         raise GankitError(f"{out / clashes[0]} would be written twice or already exists; choose an empty --out.")
     images = uint8_to_float(torch.cat([square(image, model.size) for _, image in files]))
     out.mkdir(parents=True, exist_ok=True)
+    target = None
+    if targets is not None:  # the attributes named by --target; the others as D reads them in each image
+        with torch.no_grad():
+            target = torch.cat([model.classify_attributes(images[i:i + 250].to(model.device)).cpu()
+                                for i in range(0, len(images), 250)])
+        for column, value in targets.items():
+            target[:, column] = value
     for per_style in names:
         style = model.draw_styles(1) if args.styles is not None else None
-        for name, image in zip(per_style, float_to_uint8(translate_all(model, images, args.direction, style=style))):
+        translated = translate_all(model, images, args.direction, style=style, target=target)
+        for name, image in zip(per_style, float_to_uint8(translated)):
             to_pil_image(image).save(out / name)
     styles = "" if args.styles is None else f" in {args.styles} styles each"
-    print(f"translated {len(files)} images{styles} ({args.direction}, {model.size}x{model.size}, {config.model} "
+    how = ", ".join(args.target) if targets is not None else args.direction
+    print(f"translated {len(files)} images{styles} ({how}, {model.size}x{model.size}, {config.model} "
           f"step {step}) into {out}")
     return 0
+
+
+def _target_attributes(requests: Optional[list[str]], config, model) -> dict[int, int]:
+    """--target KEY=VALUE ...: {attribute column: value index} for stargan, checked against the run's data."""
+    attributes = model.data.attributes
+    known = "; ".join(f"{name}: {', '.join(values)}" for name, values in attributes)
+    if not requests:
+        raise GankitError(f"{config.model} translates to the attribute values you name; give at least one "
+                          f"--target KEY=VALUE ({known}).")
+    targets = {}
+    for request in requests:
+        key, _, value = request.partition("=")
+        columns = [i for i, (name, _) in enumerate(attributes) if name == key]
+        if not columns:
+            raise GankitError(f"--target {request}: this run's images have no attribute '{key}' ({known}).")
+        values = attributes[columns[0]][1]
+        if value not in values:
+            raise GankitError(f"--target {request}: '{value}' is not a value of {key} ({', '.join(values)}).")
+        targets[columns[0]] = values.index(value)
+    return targets
 
 
 def _feature_net(spec: str):
@@ -457,7 +489,8 @@ def build_parser() -> argparse.ArgumentParser:
     classifier = sub.add_parser("classifier", help="the feature classifiers the image metrics use")
     classifier_sub = classifier.add_subparsers(dest="action", required=True, metavar="ACTION")
     ctrain = classifier_sub.add_parser("train", help="train a classifier (deterministic given --seed)")
-    ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist, mnist-m or mnist-colour")
+    ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist, mnist-m, mnist-colour or "
+                        "mnist-colour-attributes (its colour x background)")
     ctrain.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
     ctrain.add_argument("--out", metavar="FILE.safetensors", help="default DATA_classifier.safetensors here")
     ctrain.add_argument("--seed", type=int, help="default 0")

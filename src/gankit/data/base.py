@@ -36,7 +36,8 @@ class DataSpec:
 @dataclass
 class Batch:
     """One training batch: ``x`` real samples (images in [-1, 1]), ``y`` labels or None, and for
-    semi-supervised models ``labelled``, a second batch drawn from the labelled subset.
+    semi-supervised models ``labelled``, a second batch drawn from the labelled subset. Data with
+    named attributes gives the models that ask for them ``attributes``, (N, A) value indices.
 
     Two-domain data adds ``x_b``, images of domain B: the partners of ``x`` for paired data,
     an independent draw for unpaired data (with their labels ``y_b`` when labels were asked for).
@@ -47,6 +48,7 @@ class Batch:
     labelled: Optional["Batch"] = None
     x_b: Optional[Tensor] = None
     y_b: Optional[Tensor] = None
+    attributes: Optional[Tensor] = None
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -94,8 +96,9 @@ class ImageDataset:
         return ImageDataset(self.spec.name, self.images[rows], pick(self.labels), self.spec.num_classes,
                             pick(self.attributes), self.spec.attributes)
 
-    def batches(self, batch_size: int, seed: int, device: torch.device, with_labels: bool = True) -> "ImageBatches":
-        return ImageBatches(self, batch_size, seed, device, with_labels)
+    def batches(self, batch_size: int, seed: int, device: torch.device, with_labels: bool = True,
+                with_attributes: bool = False) -> "ImageBatches":
+        return ImageBatches(self, batch_size, seed, device, with_labels, with_attributes)
 
 
 class ImageBatches:
@@ -104,15 +107,17 @@ class ImageBatches:
     Each epoch is a fresh permutation from a private generator; the incomplete
     last batch of an epoch is dropped. The whole order is part of the state, so
     a resumed run sees exactly the batches an uninterrupted run would.
-    ``with_labels=False`` leaves the labels out of the batches.
+    ``with_labels=False`` leaves the labels out of the batches, ``with_attributes=True`` adds
+    the images' attributes.
     """
 
     def __init__(self, dataset: ImageDataset, batch_size: int, seed: int, device: torch.device,
-                 with_labels: bool = True):
+                 with_labels: bool = True, with_attributes: bool = False):
         if batch_size > len(dataset):
             raise GankitError(f"the batch size {batch_size} exceeds the {len(dataset)} images of {dataset.spec.name}.")
         self.images = dataset.images.to(device)
         self.labels = dataset.labels.to(device) if with_labels and dataset.labels is not None else None
+        self.attributes = dataset.attributes.to(device) if with_attributes else None
         self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.empty(0, dtype=torch.long)
@@ -124,8 +129,8 @@ class ImageBatches:
             self.position = 0
         index = self.order[self.position:self.position + self.batch_size].to(self.images.device)
         self.position += self.batch_size
-        labels = None if self.labels is None else self.labels[index]
-        return Batch(uint8_to_float(self.images[index]), labels)
+        pick = (lambda rows: None if rows is None else rows[index])
+        return Batch(uint8_to_float(self.images[index]), pick(self.labels), attributes=pick(self.attributes))
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state(), "order": self.order, "position": self.position}

@@ -8,6 +8,8 @@ stream with ``batch_stream``; models never see labels they did not ask for:
 - ``"all"``: every batch carries its labels (class-conditional models).
 - ``"source"``: two-domain data only: domain A's labels, never domain B's
   (unsupervised domain adaptation, where the target's labels are unknown).
+- ``"attributes"``: the images' named attributes (``batch.attributes``) and no
+  class labels (stargan translates colour and background, and never sees the digit).
 - ``"some"``: semi-supervised. Batches carry no labels; each carries
   ``batch.labelled``, a batch of the same size drawn from the labelled subset:
   ``data.labels`` images, balanced per class and chosen by the run's seed (all
@@ -25,7 +27,7 @@ from gankit.data.base import Batch, ImageBatches, ImageDataset
 from gankit.data.translation import TwoDomainDataset
 from gankit.errors import GankitError
 
-LabelUse = Literal["none", "all", "some", "source"]
+LabelUse = Literal["none", "all", "some", "source", "attributes"]
 
 
 def labelled_subset(labels: Tensor, n: int, num_classes: int, seed: int) -> Tensor:
@@ -82,6 +84,8 @@ def batch_stream(dataset, batch_size: int, seed: int, device: torch.device, labe
     if label_use == "source":
         raise GankitError(f"this model adapts a labelled source domain to a target domain, and "
                           f"{dataset.spec.name} is one domain; name two, e.g. unpaired:mnist>mnist-m.")
+    if label_use == "attributes":
+        return ImageBatches(dataset, batch_size, seed, device, with_labels=False, with_attributes=True)
     if label_use == "some":
         subset = (torch.arange(len(dataset)) if n_labels is None else
                   labelled_subset(dataset.labels, n_labels, dataset.spec.num_classes, seed))

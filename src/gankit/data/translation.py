@@ -128,6 +128,20 @@ def colour_digits(digits: Tensor, seed: int) -> tuple[Tensor, Tensor]:
     return torch.cat(images), torch.stack([ink, paper], 1)
 
 
+def attribute_combinations(attributes: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """(N, A) value indices -> (N,) the index of each combination among all prod(sizes), the first attribute
+    the most significant (mnist-colour: colour x 2 + background)."""
+    index = torch.zeros(len(attributes), dtype=torch.long, device=attributes.device)
+    for i, size in enumerate(sizes):
+        index = index * size + attributes[:, i]
+    return index
+
+
+def combination_attributes(index: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """The inverse of attribute_combinations: (N,) combination indices -> (N, A) value indices."""
+    return torch.stack(torch.unravel_index(index, sizes), 1)
+
+
 def load_photos(names: tuple[str, ...]) -> list[Tensor]:
     """The named colour photos as uint8 (H, W, 3): scikit-learn's sample images (china, flower),
     else scikit-image's bundled ``skimage.data`` images."""
@@ -239,9 +253,6 @@ def mnist_translation(name: str, root: Optional[str], split: str, download: bool
     if kind == "unpaired":
         a, b = a.select(slice(0, None, 2)), b.select(slice(1, None, 2))
     return TwoDomainDataset(name, a, b, paired=kind == "pairs")
-
-
-
 
 
 # --- folders -------------------------------------------------------------------------------------

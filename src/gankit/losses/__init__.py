@@ -32,6 +32,7 @@ from gankit.losses.penalties import (
     wgan_div_penalty,
 )
 from gankit.losses.translation import (
+    attribute_classification,
     cycle_consistency,
     cycle_consistency_mse,
     gaussian_kl,

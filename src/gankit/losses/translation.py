@@ -55,6 +55,15 @@ def source_and_adapted_ce(logits_adapted: Tensor, logits_source: Tensor, labels:
     return F.cross_entropy(logits_adapted, labels) + F.cross_entropy(logits_source, labels)
 
 
+def attribute_classification(logits: Tensor, attributes: Tensor, sizes: tuple[int, ...]) -> Tensor:
+    """sum_i CE(logits of attribute i, its value): StarGAN's domain classification term for attributes
+    that each take one of several values. ``logits`` (N, sum sizes) holds each attribute's logits in
+    turn, ``attributes`` (N, A) the value indices. (The paper's CelebA attributes are binary, each with
+    one sigmoid logit; a one-of-K attribute is the softmax form of the same term.)"""
+    groups = logits.split(list(sizes), dim=1)
+    return sum(F.cross_entropy(group, attributes[:, i]) for i, group in enumerate(groups))
+
+
 def unit_kl(mu: Tensor) -> Tensor:
     """E mu^2 over the latent elements: UNIT's KL term as its authors compute it. The encoder's posterior
     is N(mu, I), whose KL divergence from the prior N(0, I) is 1/2 sum mu^2; per element and without the

@@ -57,7 +57,7 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
     """
     from gankit.visual import save_samples
 
-    if dataset.spec.is_two_domain:
+    if model.family == "translation":
         from gankit.metrics.translation import translation_metrics
 
         return translation_metrics(model, dataset, n_samples, plot, task_data)

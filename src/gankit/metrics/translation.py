@@ -17,9 +17,21 @@ first ``n`` test images of the source domain are translated and scored:
 Keys are prefixed with the direction: ``a2b_label_kept``, ``b2a_fid``, ... The
 task metrics a model lists (gankit.metrics.tasks, e.g. pixelda's
 ``target_accuracy``) are added unprefixed.
+
+A model that translates between attribute values (stargan) is scored on one
+dataset instead (``attribute_metrics``): each of the first ``n`` test images is
+translated to a target combination of attributes drawn uniformly from those it
+does not have, and scored by
+
+- ``attribute_accuracy``: the shipped attribute classifier
+  (mnist-colour-attributes) reads every target attribute in the translation;
+  ``<attribute>_accuracy`` per attribute;
+- ``label_kept`` and ``fid``: as above, on the dataset's digit classifier;
+- ``recon_l1``: E|G(G(x, c), c') - x|, translated back to the source's attributes c'.
 """
 from __future__ import annotations
 
+from math import prod
 from pathlib import Path
 from typing import Optional
 
@@ -32,24 +44,29 @@ from gankit.metrics.features import classify
 from gankit.metrics.images import CLASSIFIER_FOR, fid
 from gankit.models.base import evaluating
 
+ATTRIBUTE_CLASSIFIER_FOR = {"mnist-colour": "mnist-colour-attributes"}
+TARGET_SEED = 0  # draws the evaluation's target attributes
 GRID_COLUMNS = 8
 STYLE_ROWS = 3  # a multimodal model's picture: each input above this many translations, one style per row
 DIVERSITY_INPUTS, DIVERSITY_STYLES = 1000, 5
 
 
 @torch.no_grad()
-def translate_all(model, images: Tensor, direction: str, batch_size: int = 250,
-                  style: Optional[Tensor] = None) -> Tensor:
+def translate_all(model, images: Tensor, direction: str = "a2b", batch_size: int = 250,
+                  style: Optional[Tensor] = None, target: Optional[Tensor] = None) -> Tensor:
     """``model`` (in eval mode) applied to float images in batches; the result on the CPU in float32.
-    Multimodal models take ``style``, one code (1, style_dim) for every image, or draw one per image."""
-    def translate(x: Tensor) -> Tensor:
-        if style is None:
-            return model.translate(x, direction)
-        return model.translate(x, direction, style=style.to(x.device).expand(len(x), -1))
+    Multimodal models take ``style``, one code (1, style_dim) for every image, or draw one per image;
+    stargan takes ``target``, (N, A) attribute values, one row per image."""
+    def translate(start: int) -> Tensor:
+        x = images[start:start + batch_size].to(model.device)
+        if style is not None:
+            return model.translate(x, direction, style=style.to(x.device).expand(len(x), -1))
+        if target is not None:
+            return model.translate(x, direction, target=target[start:start + batch_size].to(x.device))
+        return model.translate(x, direction)
 
     with evaluating(model):
-        return torch.cat([translate(images[i:i + batch_size].to(model.device)).float().cpu()
-                          for i in range(0, len(images), batch_size)])
+        return torch.cat([translate(start).float().cpu() for start in range(0, len(images), batch_size)])
 
 
 def _domains(data, direction: str) -> tuple[ImageDataset, ImageDataset]:
@@ -58,10 +75,24 @@ def _domains(data, direction: str) -> tuple[ImageDataset, ImageDataset]:
 
 
 def translation_metrics(model, test, n: int, plot: Optional[Path] = None, task_data=None) -> dict:
-    """Every score that fits ``model`` and two-domain ``test`` data, on up to ``n`` images per direction,
-    plus the task metrics ``model`` lists (gankit.metrics.tasks) on ``task_data``."""
+    """Every score that fits ``model`` and its ``test`` data (two domains, or one with attributes), on up
+    to ``n`` images per direction, plus the task metrics ``model`` lists (gankit.metrics.tasks) on
+    ``task_data``."""
     from gankit.metrics.tasks import TaskData, task_metrics
 
+    metrics = (attribute_metrics if model.translates_attributes else direction_metrics)(model, test, n)
+    if model.task_metrics:
+        metrics.update(task_metrics(model, task_data or TaskData(test, train=lambda: test), None, n))
+    if plot is not None and model.directions():
+        from gankit.visual import save_samples
+
+        images, per_row = translation_grid(model, test)
+        save_samples(images, plot, nrow=per_row)
+    return metrics
+
+
+def direction_metrics(model, test, n: int) -> dict:
+    """The scores of each direction ``model`` translates two-domain ``test`` data in, prefixed by it."""
     metrics = {}
     for direction in model.directions():
         source, target = _domains(test, direction)
@@ -79,13 +110,6 @@ def translation_metrics(model, test, n: int, plot: Optional[Path] = None, task_d
             back = "b2a" if direction == "a2b" else "a2b"
             scores["cycle_l1"] = (translate_all(model, outputs, back) - inputs).abs().mean().item()
         metrics.update({f"{direction}_{key}": value for key, value in scores.items()})
-    if model.task_metrics:
-        metrics.update(task_metrics(model, task_data or TaskData(test, train=lambda: test), None, n))
-    if plot is not None and model.directions():
-        from gankit.visual import save_samples
-
-        images, per_row = translation_grid(model, test)
-        save_samples(images, plot, nrow=per_row)
     return metrics
 
 
@@ -100,6 +124,46 @@ def _target_scores(net, outputs: Tensor, labels: Optional[Tensor], target: Image
     if labels is not None:
         scores["label_kept"] = (fake_logits.argmax(1) == labels[:k]).float().mean().item()
     return scores
+
+
+def attribute_metrics(model, test: ImageDataset, n: int) -> dict:
+    """stargan's scores on the first ``n`` test images, each translated to attributes it does not have."""
+    from gankit.data.translation import attribute_combinations, combination_attributes
+
+    k = min(n, len(test))
+    sizes, names = model.sizes, [name for name, _ in test.spec.attributes]
+    source, inputs = test.attributes[:k], uint8_to_float(test.images[:k])
+    combinations = attribute_combinations(source, sizes)
+    # a uniform draw among the other prod(sizes) - 1 combinations
+    shift = torch.randint(1, prod(sizes), (k,), generator=torch.Generator().manual_seed(TARGET_SEED))
+    target = combination_attributes((combinations + shift) % prod(sizes), sizes)
+    outputs = translate_all(model, inputs, target=target)
+    scores = {"images": k, "recon_l1": (translate_all(model, outputs, target=source) - inputs).abs().mean().item()}
+    name = test.spec.name
+    if name not in ATTRIBUTE_CLASSIFIER_FOR:
+        scores["unavailable"] = (f"gankit ships no attribute classifier for {name}, so attribute_accuracy, "
+                                 f"label_kept and fid are unavailable")
+        return scores
+    reader = fuse_batchnorm(load_classifier(ATTRIBUTE_CLASSIFIER_FOR[name]))
+    read = combination_attributes(classify(reader, outputs)[1].argmax(1), sizes)
+    scores["attribute_accuracy"] = (read == target).all(1).float().mean().item()
+    scores.update({f"{attribute}_accuracy": (read[:, i] == target[:, i]).float().mean().item()
+                   for i, attribute in enumerate(names)})
+    digits = fuse_batchnorm(load_classifier(CLASSIFIER_FOR[name]))
+    return {**scores, **_target_scores(digits, outputs, test.labels, test, k)}
+
+
+def attribute_grid(model, data: ImageDataset, columns: int = GRID_COLUMNS) -> tuple[Tensor, int]:
+    """(images, per row) for stargan's picture: a row of inputs, then one row per value of each attribute,
+    translating every input to that value with its other attributes kept."""
+    inputs, source = uint8_to_float(data.images[:columns]), data.attributes[:columns]
+    rows = [inputs]
+    for i, size in enumerate(model.sizes):
+        for value in range(size):
+            target = source.clone()
+            target[:, i] = value
+            rows.append(translate_all(model, inputs, target=target))
+    return torch.cat(rows), columns
 
 
 def diversity(model, inputs: Tensor, direction: str, net, styles: int = DIVERSITY_STYLES) -> float:
@@ -127,7 +191,10 @@ def as_rgb(images: Tensor) -> Tensor:
 def translation_grid(model, data, columns: int = GRID_COLUMNS) -> tuple[Tensor, int]:
     """(images, per row) for a picture: for each direction a row of inputs above a row of their
     translations (the first ``columns`` images of each domain; grey shown as RGB next to colour).
-    A multimodal model's inputs are above ``STYLE_ROWS`` rows, each translating them in one random style."""
+    A multimodal model's inputs are above ``STYLE_ROWS`` rows, each translating them in one random style;
+    stargan's above a row per attribute value (``attribute_grid``)."""
+    if model.translates_attributes:
+        return attribute_grid(model, data, columns)
     rows = []
     for direction in model.directions():
         source, _ = _domains(data, direction)

@@ -14,6 +14,8 @@ Each is written once from its paper and shared by the models that use it:
 - ``NoiseAdaptingGenerator`` and ``NoisyDiscriminator`` (Bousmalis et al. 2017,
   PixelDA): a full-resolution residual G fed the image and a noise plane, and a
   D with noise and dropout in every layer.
+- ``AttributeDiscriminator`` (Choi et al. 2018, StarGAN): a PatchGAN critic with a
+  second head that classifies the image's attributes.
 """
 from __future__ import annotations
 
@@ -365,3 +367,30 @@ class MultiScaleDiscriminator(nn.Module):
                 x = self.downsample(x)
             grids.append(d(x))
         return grids
+
+
+class AttributeDiscriminator(nn.Module):
+    """StarGAN's D: stride-2 4x4 convolutions (w, 2w, 4w, ...; LeakyReLU 0.01, no norm) down to 2x2, then
+    two heads on the same features: a 3x3 conv giving one realness score per patch, and a conv over the
+    whole 2x2 map giving ``num_logits`` attribute logits (N, num_logits).
+
+    At 128x128 this is the paper's six-layer D (2x2 patch scores); smaller images get fewer layers.
+    """
+
+    def __init__(self, in_channels: int, size: int, width: int, num_logits: int):
+        super().__init__()
+        layers = size.bit_length() - 2  # log2(size) - 1: 32 -> 4 layers, 128 -> 6
+        if 1 << (layers + 1) != size or layers < 1:
+            raise ValueError(f"StarGAN's D needs a power-of-two image size >= 4, not {size}")
+        stages, c_in = [], in_channels
+        for i in range(layers):
+            stages += [nn.Conv2d(c_in, width * 2 ** i, 4, stride=2, padding=1), nn.LeakyReLU(0.01)]
+            c_in = width * 2 ** i
+        self.trunk = nn.Sequential(*stages)
+        self.realness = nn.Conv2d(c_in, 1, 3, padding=1, bias=False)
+        self.attributes = nn.Conv2d(c_in, num_logits, 2, bias=False)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(patch scores (N, 1, 2, 2), attribute logits (N, num_logits))."""
+        features = self.trunk(x)
+        return self.realness(features), self.attributes(features).flatten(1)

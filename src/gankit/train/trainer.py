@@ -72,7 +72,7 @@ class Trainer:
         if dataset is None:
             self.dataset, self.held_out = training_part(self.dataset, run_dir, config.data.holdout, train.seed)
         self.dataset = self._fit_image_size(model_cls, self.dataset)
-        if train.ema_decay > 0 and self.dataset.spec.is_two_domain:
+        if train.ema_decay > 0 and model_cls.family == "translation":
             # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
             raise GankitError(f"train.ema_decay is not offered for translation models such as {config.model}; "
                               f"leave it at 0.")
@@ -114,11 +114,15 @@ class Trainer:
 
     def _check_labels(self, model_cls) -> None:
         use, model, spec, n_labels = model_cls.label_use, self.config.model, self.dataset.spec, self.config.data.labels
-        if use != "none" and not spec.num_classes:
+        if use == "attributes" and not spec.attributes:
+            raise GankitError(f"{model} translates images between the values of their named attributes, and "
+                              f"{spec.name} has none; use mnist-colour (digit colour x background).")
+        if use not in ("none", "attributes") and not spec.num_classes:
             raise GankitError(f"{model} trains on class labels, and {spec.name} has none; "
                               f"use a labelled dataset (digits, mnist, fashion-mnist).")
         if n_labels is not None and use != "some":
-            uses = {"all": "every label", "source": "every label of its source domain", "none": "no labels"}[use]
+            uses = {"all": "every label", "source": "every label of its source domain", "none": "no labels",
+                    "attributes": "the images' attributes and no labels"}[use]
             raise GankitError(f"data.labels keeps a labelled subset for semi-supervised models; {model} uses {uses}.")
 
     def _choose_precision(self, asked: str) -> str:
@@ -264,9 +268,10 @@ class Trainer:
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
         with self.sampling_model() as model:
-            if self.dataset.spec.is_two_domain and not model.directions():
+            translates = model.family == "translation"
+            if translates and not model.directions():
                 return None  # an ablation that does not translate (pixelda's source_only)
-            if self.dataset.spec.is_two_domain:  # inputs above their translations, from the training set
+            if translates:  # inputs above their translations, from the training set
                 samples, per_row = translation_grid(model, self.dataset)
             else:
                 samples, per_row = sample_grid(model, n)

@@ -3,7 +3,10 @@
 A translation model trains on two-domain data (``pairs:A>B`` or ``unpaired:A>B``,
 gankit.data.translation): each batch carries ``x`` from domain A and ``x_b``
 from domain B, aligned for paired data. Instead of sampling from noise it
-translates: ``translate(x, "a2b")`` and, for two-way models, ``"b2a"``.
+translates: ``translate(x, "a2b")`` and, for two-way models, ``"b2a"``. A model
+that ``translates_attributes`` (stargan) trains on one dataset whose images have
+named attributes instead, and translates to target values of them:
+``translate(x, target=...)``.
 ``gankit eval`` scores translations of the test split, ``gankit translate``
 runs a trained model on a folder of the user's images.
 """
@@ -42,16 +45,22 @@ class TranslationModel(Model):
     needs_pairs: ClassVar[bool] = False  # learns from aligned (a, b) pairs
     two_way: ClassVar[bool] = False  # also translates b -> a
     multimodal: ClassVar[bool] = False  # draws several outputs per input (gankit translate --styles K)
+    # translates the images of one dataset between the values of their named attributes (stargan)
+    translates_attributes: ClassVar[bool] = False
 
     def __init__(self, options, data):
         super().__init__(options, data)
-        if not data.is_two_domain:
+        if self.translates_attributes:
+            if not data.attributes:
+                raise ValueError(f"{self.name} translates images between the values of their named attributes, "
+                                 f"and {data.name} has none; use mnist-colour (digit colour x background)")
+        elif not data.is_two_domain:
             raise ValueError(f"{self.name} translates between two image domains, and {data.name} is one; "
                              f"name two, e.g. pairs:mnist-edges>mnist or unpaired:mnist>mnist-m")
         if self.needs_pairs and not data.paired:
             raise ValueError(f"{self.name} learns from aligned pairs; use a pairs: dataset "
                              f"(e.g. pairs:mnist-edges>mnist, or pairs:folder:PATH of side-by-side AB images)")
-        self.channels_a, self.channels_b = data.shape[0], data.shape_b[0]
+        self.channels_a, self.channels_b = data.shape[0], (data.shape_b or data.shape)[0]
         self.size = data.shape[-1]
 
     @classmethod
