@@ -1,4 +1,4 @@
-"""The ``gankit`` command line: list, train, sample, translate, eval, bench, report, classifier."""
+"""The ``gankit`` command line: list, train, sample, translate, inpaint, eval, bench, report, classifier."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from gankit.errors import GankitError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "translation")
+FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "translation", "inpainting")
 RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: the folder recorded in its "
                       "config.yaml, which stays unchanged)")
 
@@ -179,6 +179,8 @@ def _cmd_sample(args) -> int:
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
     if model.family == "translation":
         return _translation_grid(args, config, model, step)
+    if model.family == "inpainting":
+        return _inpainting_grid(args, config, model, step)
     _check_sample_request(args, config, model)
     what = (f"_{args.traverse}" if args.traverse else f"_class{args.class_}" if args.class_ is not None else "")
     out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}{what}.png"
@@ -220,6 +222,27 @@ def _translation_grid(args, config, model, step: int) -> int:
     shown = ("test inputs above a row per attribute value" if model.translates_attributes else
              "test inputs per direction above their translations")
     print(f"wrote {columns} {shown} to {out}")
+    return 0
+
+
+def _inpainting_grid(args, config, model, step: int) -> int:
+    """gankit sample for an inpainting run: test images above their masked and filled versions, -n per row
+    (default 8), the holes drawn from --seed."""
+    from gankit.metrics.inpainting import GRID_COLUMNS, inpainting_grid
+    from gankit.train.run import run_data
+    from gankit.visual import save_samples
+
+    if args.class_ is not None or args.traverse is not None:
+        raise GankitError(f"--class and --traverse are for models that sample from noise; {config.model} inpaints.")
+    columns = args.n or GRID_COLUMNS
+    if columns < 1:
+        raise GankitError("-n must be at least 1.")
+    run_dir = Path(args.run_dir)
+    out = Path(args.out) if args.out else run_dir / "samples" / f"inpainting_step{step}_seed{args.seed}.png"
+    images, per_row = inpainting_grid(model, run_data(config, "test", args.data_root, run_dir), columns, args.seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_samples(images, out, nrow=per_row)
+    print(f"wrote {per_row} test images, masked and filled, to {out} (rows: input, masked, filled)")
     return 0
 
 
@@ -313,6 +336,52 @@ def _target_attributes(requests: Optional[list[str]], config, model) -> dict[int
             raise GankitError(f"--target {request}: '{value}' is not a value of {key} ({', '.join(values)}).")
         targets[columns[0]] = values.index(value)
     return targets
+
+
+def _cmd_inpaint(args) -> int:
+    import torch
+    from torchvision.transforms.v2.functional import to_pil_image
+
+    from gankit.data.base import float_to_uint8, uint8_to_float
+    from gankit.data.images import read_images, square
+    from gankit.metrics.inpainting import inpaint_all
+    from gankit.registry import all_models
+    from gankit.train.run import load_model
+
+    run_dir = Path(args.run_dir)
+    config, model, step = load_model(run_dir, args.device)
+    if model.family != "inpainting":
+        painters = ", ".join(name for name, cls in all_models().items() if cls.family == "inpainting")
+        raise GankitError(f"{run_dir} is a {config.model} run, which does not inpaint images; gankit inpaint "
+                          f"needs a run of an inpainting model ({painters}).")
+    folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
+    if not folder.is_dir():
+        raise GankitError(f"--input {folder} is not a folder of images.")
+    if out.exists() and not out.is_dir():
+        raise GankitError(f"--out {out} is a file; give a folder for the filled images.")
+    files = read_images(folder, None)  # grey images as one channel, the rest as RGB
+    if model.channels == 1:
+        colour = next((file for file, image in files if image.shape[0] != 1), None)
+        if colour is not None:
+            raise GankitError(f"{colour} is a colour image, and this run fills grey images; give it grey images.")
+    else:  # a grey image is a colour one with equal channels, as a training folder reads it
+        if all(image.shape[0] == 1 for _, image in files):
+            raise GankitError(f"the images in {folder} are grey, and this run fills colour images; give it colour "
+                              f"images.")
+        files = [(file, image.expand(3, -1, -1)) for file, image in files]
+    names = [f"{file.stem}.png" for file, _ in files]
+    clashes = sorted({name for name in names if names.count(name) > 1 or (out / name).exists()})
+    if clashes:
+        raise GankitError(f"{out / clashes[0]} would be written twice or already exists; choose an empty --out.")
+    kind = args.mask or model.masks.kind
+    masks = model.options.mask_generator(kind)(len(files), model.size, torch.Generator().manual_seed(args.seed))
+    images = uint8_to_float(torch.cat([square(image, model.size) for _, image in files]))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, image in zip(names, float_to_uint8(inpaint_all(model, images, masks))):
+        to_pil_image(image).save(out / name)
+    print(f"filled {kind} holes in {len(files)} images ({model.size}x{model.size}, {config.model} step {step}) "
+          f"into {out}")
+    return 0
 
 
 def _feature_net(spec: str):
@@ -428,7 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="write a grid (or scatter plot) of samples from a run")
     sample.add_argument("run_dir")
     sample.add_argument("-n", type=int, help="number of samples (default 64; 10 per row of a class grid; "
-                                             "translation models: inputs per row, default 8)")
+                                             "translation and inpainting models: inputs per row, default 8)")
     sample.add_argument("--out", metavar="FILE.png")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -453,6 +522,16 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     translate.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
     translate.set_defaults(func=_cmd_translate)
+
+    inpaint = sub.add_parser("inpaint", help="fill holes in your images with an inpainting model")
+    inpaint.add_argument("run_dir")
+    inpaint.add_argument("--input", required=True, metavar="DIR", help="images to fill (searched recursively)")
+    inpaint.add_argument("--out", required=True, metavar="DIR", help="where the filled images go, one PNG each")
+    inpaint.add_argument("--mask", choices=["center", "block", "strokes"],
+                         help="the holes to cut and fill (default: the kind the run trained on, at its sizes)")
+    inpaint.add_argument("--seed", type=int, default=0, help="draws the block and strokes holes (default 0)")
+    inpaint.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    inpaint.set_defaults(func=_cmd_inpaint)
 
     ev = sub.add_parser("eval", help="compute the metrics that fit a run's data; writes RUN_DIR/eval.json")
     ev.add_argument("run_dir")

@@ -1,4 +1,4 @@
-"""Evaluation that fits the data: 2-D mode metrics, image metrics."""
+"""Evaluation that fits the data and the model: 2-D mode metrics, image metrics, translation and inpainting scores."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,7 +49,9 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
              feature_nets=()) -> dict:
     """The metrics that fit ``dataset`` (the test split) on ``n_samples`` samples of ``model``.
 
-    ``plot``, when given, receives a picture of the samples that were scored;
+    Translation models are scored on translations of two-domain ``dataset``, inpainting models on its
+    images with holes (gankit.metrics.translation, gankit.metrics.inpainting), the others on samples.
+    ``plot``, when given, receives a picture of the samples (or inputs and outputs) that were scored;
     ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics, and an image
     folder's memorisation check, may read; ``nearest_plot`` receives that check's picture;
     ``swd_settings`` sizes the sliced Wasserstein distance of image data; ``feature_nets``
@@ -61,6 +63,10 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
         from gankit.metrics.translation import translation_metrics
 
         return translation_metrics(model, dataset, n_samples, plot, task_data)
+    if model.family == "inpainting":
+        from gankit.metrics.inpainting import inpainting_metrics
+
+        return inpainting_metrics(model, dataset, n_samples, plot)
     samples = generate(model, n_samples)
     if isinstance(dataset, GaussianMixture2D):
         metrics = mode_metrics(samples, dataset.modes, dataset.std)
