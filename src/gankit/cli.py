@@ -568,8 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
     classifier = sub.add_parser("classifier", help="the feature classifiers the image metrics use")
     classifier_sub = classifier.add_subparsers(dest="action", required=True, metavar="ACTION")
     ctrain = classifier_sub.add_parser("train", help="train a classifier (deterministic given --seed)")
-    ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist, mnist-m, mnist-colour or "
-                        "mnist-colour-attributes (its colour x background)")
+    ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist, mnist-m, mnist-colour, "
+                        "mnist-edges or mnist-colour-attributes (its colour x background)")
     ctrain.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
     ctrain.add_argument("--out", metavar="FILE.safetensors", help="default DATA_classifier.safetensors here")
     ctrain.add_argument("--seed", type=int, help="default 0")
