@@ -72,7 +72,7 @@ class Trainer:
         self.held_out = None  # a new image-folder run's held-out files, written to RUN/holdout.txt by fit()
         if dataset is None:
             self.dataset, self.held_out = training_part(self.dataset, run_dir, config.data.holdout, train.seed)
-        self.dataset = self._fit_image_size(model_cls, self.dataset)
+        self.dataset, resize_note = self._fit_image_size(model_cls, self.dataset)
         if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting"):
             # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
             raise GankitError(f"train.ema_decay is not offered for translation and inpainting models such as "
@@ -98,20 +98,23 @@ class Trainer:
         self.step = 0
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
         self._stop_requested = False
+        if resize_note:  # said once the run can go ahead, so a refused run says one thing: why
+            self.notify(resize_note)
 
-    def _fit_image_size(self, model_cls, dataset: Dataset) -> Dataset:
-        """Resize images the model's networks cannot take to the nearest larger size they can."""
+    def _fit_image_size(self, model_cls, dataset: Dataset) -> tuple[Dataset, Optional[str]]:
+        """Resize images the model's networks cannot take to the nearest larger size they can; with a note
+        saying so when it does."""
         sizes = model_cls.image_sizes(self.config.options)
         if sizes is None or not dataset.spec.is_image or sizes.accepts(dataset.spec.shape[-1]):
-            return dataset
+            return dataset, None
         size, data, model = dataset.spec.shape[-1], self.config.data, self.config.model
         if data.image_size is not None:
             raise GankitError(f"data.image_size={size} does not fit {model}'s networks, which need {sizes}; "
                               f"the nearest sizes that do are {' and '.join(map(str, sizes.nearest(size)))}.")
         data.image_size = sizes.fit(size)
-        self.notify(f"note: {model}'s networks need {sizes}, so {data.name} ({size}x{size}) is resized to "
-                    f"{data.image_size}x{data.image_size} (recorded as data.image_size in config.yaml).")
-        return resized(dataset, data.image_size)
+        note = (f"note: {model}'s networks need {sizes}, so {data.name} ({size}x{size}) is resized to "
+                f"{data.image_size}x{data.image_size} (recorded as data.image_size in config.yaml).")
+        return resized(dataset, data.image_size), note
 
     def _check_labels(self, model_cls) -> None:
         use, model, spec, n_labels = model_cls.label_use, self.config.model, self.dataset.spec, self.config.data.labels
