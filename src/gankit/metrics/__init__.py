@@ -66,7 +66,7 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
     if model.family == "inpainting":
         from gankit.metrics.inpainting import inpainting_metrics
 
-        return inpainting_metrics(model, dataset, n_samples, plot)
+        return inpainting_metrics(model, dataset, n_samples, plot, task_data)
     samples = generate(model, n_samples)
     if isinstance(dataset, GaussianMixture2D):
         metrics = mode_metrics(samples, dataset.modes, dataset.std)
