@@ -24,6 +24,7 @@ from gankit.data import Dataset, load_dataset, resized
 from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, sample_grid
+from gankit.metrics.coupled import coupled_grid
 from gankit.metrics.inpainting import inpainting_grid
 from gankit.metrics.tasks import TaskData
 from gankit.metrics.translation import translation_grid
@@ -94,7 +95,7 @@ class Trainer:
         if train.ema_decay > 0:
             self.emas = {name: make_ema(getattr(self.model, name), train.ema_decay) for name in self.model.ema_modules}
         self.batches = batch_stream(self.dataset, train.batch_size, train.seed, self.device, model_cls.label_use,
-                                    config.data.labels)
+                                    config.data.labels, aligned=not model_cls.blind_to_pairs)
         self.step = 0
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
         self._stop_requested = False
@@ -267,8 +268,8 @@ class Trainer:
             yield model
 
     def save_pictures(self, name: str) -> Optional[Path]:
-        """samples/NAME.png: samples, inputs above their translations, or inputs above their masked and filled
-        versions; None for a model that makes no pictures."""
+        """samples/NAME.png: samples, inputs above their translations, inputs above their masked and filled
+        versions, or pairs from one z (a row of each domain); None for a model that makes no pictures."""
         path = self.run_dir / "samples" / f"{name}.png"
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
@@ -280,6 +281,8 @@ class Trainer:
                 samples, per_row = translation_grid(model, self.dataset)
             elif model.family == "inpainting":  # inputs, masked, filled, from the training set
                 samples, per_row = inpainting_grid(model, self.dataset)
+            elif model.family == "coupled":  # a row of domain A above the same z's in domain B
+                samples, per_row = coupled_grid(model)
             else:
                 samples, per_row = sample_grid(model, n)
         save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}",
