@@ -62,14 +62,10 @@ def test_ccgan_run_scores_its_holes_and_its_semi_supervised_classifier(capsys, c
     assert code == 0 and "rows: input, masked, filled" in out
 
 
-@pytest.mark.parametrize("data,labels,fragment", [
-    ("pairs:mnist>mnist-edges", "20", "ccgan fills holes in images of one domain"),
-    ("mnist", "5", "data.labels=5 is fewer than the 10 classes"),
-])
-def test_ccgan_refuses_data_it_cannot_learn_from(capsys, tmp_path, shared_data, data, labels, fragment):
-    code, _, err = run(capsys, "train", "ccgan", "--data", data, "--data-root", shared_data, "--steps", "1",
-                       "--set", f"data.labels={labels}", "--out", tmp_path / "run", *TINY)
-    assert_one_sentence_error(code, err, fragment)
+def test_ccgan_refuses_fewer_labels_than_classes_in_one_sentence(capsys, tmp_path, shared_data):
+    code, _, err = run(capsys, "train", "ccgan", "--data", "mnist", "--data-root", shared_data, "--steps", "1",
+                       "--set", "data.labels=5", "--out", tmp_path / "run", *TINY)
+    assert_one_sentence_error(code, err, "data.labels=5 is fewer than the 10 classes")  # no resize note first
     assert not (tmp_path / "run").exists()
 
 

@@ -102,7 +102,7 @@ class Trainer:
         if resize_note:  # said once the run can go ahead, so a refused run says one thing: why
             self.notify(resize_note)
 
-    def _fit_image_size(self, model_cls, dataset: Dataset) -> tuple[Dataset, Optional[str]]:
+    def _fit_image_size(self, model_cls, dataset: Dataset) -> tuple[Dataset, str | None]:
         """Resize images the model's networks cannot take to the nearest larger size they can; with a note
         saying so when it does."""
         sizes = model_cls.image_sizes(self.config.options)
