@@ -14,7 +14,7 @@ from gankit.data import load_dataset
 from gankit.errors import GankitError
 
 TARGETS = {"digits": 0.97, "mnist": 0.993, "fashion-mnist": 0.915, "mnist-m": 0.9, "mnist-colour": 0.99,
-           "mnist-colour-attributes": 0.99}
+           "mnist-edges": 0.98, "mnist-colour-attributes": 0.99}
 
 
 @pytest.mark.parametrize("dataset", CLASSIFIER_DATASETS)

@@ -25,9 +25,20 @@ def mnist_run(tmp_path_factory, shared_data):
     return run_dir
 
 
+@pytest.fixture(scope="module")
+def ccgan_run(tmp_path_factory, shared_data):
+    """ccgan trained for 2 rounds on MNIST with 20 labels; its supervised-only baseline cut to 20 steps."""
+    run_dir = tmp_path_factory.mktemp("runs") / "ccgan"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("gankit.metrics.tasks.BASELINE_STEPS", 20)
+        assert main(["train", "ccgan", "--data", "mnist", "--data-root", str(shared_data), "--steps", "2",
+                     "--set", "data.labels=20", "--set", "train.eval_samples=20", "--out", str(run_dir), *TINY]) == 0
+    return run_dir
+
+
 def test_list_shows_the_inpainting_family(capsys):
     code, out, _ = run(capsys, "list")
-    assert code == 0 and "  inpainting\n    context-encoder" in out
+    assert code == 0 and "  inpainting\n    ccgan" in out and "    context-encoder" in out
 
 
 def test_train_on_mnist_evaluates_the_holes(capsys, mnist_run):
@@ -38,6 +49,32 @@ def test_train_on_mnist_evaluates_the_holes(capsys, mnist_run):
         assert picture.size == (8 * 33 + 1, 3 * 33 + 1)
     code, out, _ = run(capsys, "eval", mnist_run, "-n", "30", "--json")
     assert code == 0 and json.loads(out)["metrics"]["biharmonic_images"] == 30
+
+
+def test_ccgan_run_scores_its_holes_and_its_semi_supervised_classifier(capsys, ccgan_run, monkeypatch, tmp_path):
+    metrics = json.loads((ccgan_run / "eval.json").read_text())["metrics"]
+    assert {"hole_psnr", "inpainted_accuracy", "test_error", "baseline_test_error"} <= set(metrics)
+    assert metrics["labels"] == 20 and 0 <= metrics["test_error"] <= 1
+    monkeypatch.setattr("gankit.metrics.tasks.BASELINE_STEPS", 20)
+    code, out, _ = run(capsys, "eval", ccgan_run, "-n", "30", "--json")
+    assert code == 0 and json.loads(out)["metrics"]["images"] == 30
+    code, out, _ = run(capsys, "sample", ccgan_run, "-n", "4", "--out", tmp_path / "grid.png")
+    assert code == 0 and "rows: input, masked, filled" in out
+
+
+def test_ccgan_refuses_fewer_labels_than_classes_in_one_sentence(capsys, tmp_path, shared_data):
+    code, _, err = run(capsys, "train", "ccgan", "--data", "mnist", "--data-root", shared_data, "--steps", "1",
+                       "--set", "data.labels=5", "--out", tmp_path / "run", *TINY)
+    assert_one_sentence_error(code, err, "data.labels=5 is fewer than the 10 classes")  # no resize note first
+    assert not (tmp_path / "run").exists()
+
+
+def test_ccgan_refuses_a_folder_without_labels(capsys, tmp_path):
+    write_images(tmp_path / "photos", 12, (16, 16), "L")
+    code, _, err = run(capsys, "train", "ccgan", "--data", f"folder:{tmp_path / 'photos'}", "--steps", "1",
+                       "--out", tmp_path / "run", *TINY)
+    assert_one_sentence_error(code, err, "ccgan trains on class labels")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_run_resumes_with_its_data_mean(capsys, mnist_run, tmp_path):

@@ -61,6 +61,25 @@ def test_mnist_edges_are_the_outlines_of_the_binarised_digits(shared_data, mnist
         assert np.array_equal(edge, ndimage.binary_dilation(digit, square) & ~interior)
 
 
+# --- mnist-negative -------------------------------------------------------------------------------
+
+
+def test_mnist_negative_is_255_minus_each_digit_with_its_label(shared_data, mnist_test):
+    negative = load_dataset("mnist-negative", str(shared_data), "test", download=False)
+    assert negative.spec.name == "mnist-negative" and negative.spec.shape == (1, 28, 28)
+    assert negative.spec.num_classes == 10 and torch.equal(negative.labels, mnist_test.labels)
+    assert negative.images.dtype == torch.uint8
+    assert negative.images[0, 0, 0, 0] == 255 and mnist_test.images[0, 0, 0, 0] == 0  # a white background
+    assert torch.equal(negative.images.int() + mnist_test.images.int(), torch.full((10_000, 1, 28, 28), 255))
+    again = load_dataset("mnist-negative", str(shared_data), "test", download=False)
+    assert torch.equal(again.images, negative.images)  # deterministic
+    # on the [-1, 1] scale the negative is -x, and the views accept it as either domain
+    pairs = load_dataset("pairs:mnist-negative>mnist", str(shared_data), "test", download=False)
+    assert torch.allclose(uint8_to_float(pairs.a.images[:50]), -uint8_to_float(pairs.b.images[:50]), atol=1e-6)
+    unpaired = load_dataset("unpaired:mnist>mnist-negative", str(shared_data), "test", download=False)
+    assert torch.equal(unpaired.b.images, negative.images[1::2])
+
+
 # --- mnist-m --------------------------------------------------------------------------------------
 
 
@@ -144,6 +163,16 @@ def test_batch_stream_gives_two_domain_batches_the_labels_the_model_uses(shared_
         batch_stream(pairs, 8, 0, CPU, "some", None)
 
 
+def test_a_stream_blind_to_pairs_draws_paired_domains_independently(shared_data):
+    pairs = load_dataset("pairs:mnist>mnist-negative", str(shared_data), "test", download=False)
+    aligned = batch_stream(pairs, 64, 0, CPU, "none", None).next()
+    assert torch.allclose(aligned.x_b, -aligned.x, atol=1e-6)
+    blind = batch_stream(pairs, 64, 0, CPU, "none", None, aligned=False).next()
+    assert torch.equal(blind.x, aligned.x) and not torch.allclose(blind.x_b, -blind.x, atol=1e-6)
+    matched = ((blind.x_b[:, None] + blind.x[None]).abs() < 1e-6).flatten(2).all(2)  # B image i is A image j's partner
+    assert matched.sum() <= 2  # 64 of 10,000 digits each: a partner in the same batch is rare
+
+
 def test_unpaired_domains_come_from_disjoint_halves_and_are_drawn_independently(shared_data, mnist_test):
     unpaired = load_dataset("unpaired:mnist>mnist-m", str(shared_data), "test", download=False)
     mnist_m = load_dataset("mnist-m", str(shared_data), "test", download=False)
@@ -200,7 +229,7 @@ def test_two_domain_sets_resize_both_domains(shared_data):
 
 @pytest.mark.parametrize("name, message", [
     ("pairs:mnist", "pairs:A>B"),
-    ("unpaired:mnist>svhn", "mnist, mnist-edges, mnist-m, mnist-colour"),
+    ("unpaired:mnist>svhn", "mnist, mnist-edges, mnist-m, mnist-colour, mnist-negative"),
     ("pairs:mnist-m>mnist-m", "two different domains"),
 ])
 def test_bad_translation_names_say_how_to_write_one(name, message):

@@ -164,6 +164,8 @@ class ReplayModel(torch.nn.Module):
     labelled c when c is in ``honoured`` and images labelled 0 otherwise.
     """
 
+    family = "unconditional"  # evaluate dispatches on the family: scored on samples
+
     def __init__(self, images, labels=None, honoured=range(10)):
         super().__init__()
         self.images, self.labels, self.honoured = images, labels, set(honoured)

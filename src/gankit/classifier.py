@@ -35,7 +35,8 @@ from gankit.errors import GankitError
 # mnist-colour-attributes reads mnist-colour's attributes instead of its digits: one class per colour x
 # background combination (gankit.data.translation.attribute_combinations), which scores stargan's targets.
 ATTRIBUTE_CLASSIFIERS = {"mnist-colour-attributes": "mnist-colour"}
-CLASSIFIER_DATASETS = ("digits", "mnist", "fashion-mnist", "mnist-m", "mnist-colour", *ATTRIBUTE_CLASSIFIERS)
+CLASSIFIER_DATASETS = ("digits", "mnist", "fashion-mnist", "mnist-m", "mnist-colour", "mnist-edges",
+                       *ATTRIBUTE_CLASSIFIERS)
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
@@ -169,6 +170,8 @@ DEFAULTS = {"digits": TrainSettings(epochs=60, batch_size=64, max_shift=1),
             "mnist-m": TrainSettings(epochs=10, recolour=True),
             # every colour x background combination is in the training split: no augmentation of colour needed
             "mnist-colour": TrainSettings(epochs=5),
+            # outlines have no inverse map to digits, so they get their own reader (cogan's pair consistency)
+            "mnist-edges": TrainSettings(epochs=3),
             # colour and background are easy to read: one epoch is plenty
             "mnist-colour-attributes": TrainSettings(epochs=1)}
 

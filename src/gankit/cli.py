@@ -12,7 +12,8 @@ from gankit.errors import GankitError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "translation", "inpainting")
+FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "translation", "inpainting",
+                "coupled")
 RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: the folder recorded in its "
                       "config.yaml, which stays unchanged)")
 
@@ -181,6 +182,8 @@ def _cmd_sample(args) -> int:
         return _translation_grid(args, config, model, step)
     if model.family == "inpainting":
         return _inpainting_grid(args, config, model, step)
+    if model.family == "coupled":
+        return _coupled_grid(args, config, model, step)
     _check_sample_request(args, config, model)
     what = (f"_{args.traverse}" if args.traverse else f"_class{args.class_}" if args.class_ is not None else "")
     out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}{what}.png"
@@ -243,6 +246,29 @@ def _inpainting_grid(args, config, model, step: int) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     save_samples(images, out, nrow=per_row)
     print(f"wrote {per_row} test images, masked and filled, to {out} (rows: input, masked, filled)")
+    return 0
+
+
+def _coupled_grid(args, config, model, step: int) -> int:
+    """gankit sample for a coupled run: 4 rows of -n pairs (default 8), each domain-A row above the domain-B
+    images of the same z, drawn from --seed."""
+    import torch
+
+    from gankit.metrics.coupled import GRID_COLUMNS, GRID_ROWS, coupled_grid
+    from gankit.visual import save_samples
+
+    if args.class_ is not None or args.traverse is not None:
+        raise GankitError(f"--class and --traverse are for models that take labels or codes; {config.model} "
+                          f"draws pairs from noise alone.")
+    columns = args.n or GRID_COLUMNS
+    if columns < 1:
+        raise GankitError("-n must be at least 1.")
+    out = Path(args.out) if args.out else Path(args.run_dir) / "samples" / f"pairs_step{step}_seed{args.seed}.png"
+    torch.manual_seed(args.seed)
+    images, per_row = coupled_grid(model, columns)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_samples(images, out, nrow=per_row)
+    print(f"wrote {GRID_ROWS * columns} pairs to {out} (rows: domain A above the same z in domain B)")
     return 0
 
 
@@ -497,7 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="write a grid (or scatter plot) of samples from a run")
     sample.add_argument("run_dir")
     sample.add_argument("-n", type=int, help="number of samples (default 64; 10 per row of a class grid; "
-                                             "translation and inpainting models: inputs per row, default 8)")
+                                             "translation and inpainting models: inputs per row, default 8; "
+                                             "cogan: pairs per row, default 8)")
     sample.add_argument("--out", metavar="FILE.png")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -568,8 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
     classifier = sub.add_parser("classifier", help="the feature classifiers the image metrics use")
     classifier_sub = classifier.add_subparsers(dest="action", required=True, metavar="ACTION")
     ctrain = classifier_sub.add_parser("train", help="train a classifier (deterministic given --seed)")
-    ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist, mnist-m, mnist-colour or "
-                        "mnist-colour-attributes (its colour x background)")
+    ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist, mnist-m, mnist-colour, "
+                        "mnist-edges or mnist-colour-attributes (its colour x background)")
     ctrain.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
     ctrain.add_argument("--out", metavar="FILE.safetensors", help="default DATA_classifier.safetensors here")
     ctrain.add_argument("--seed", type=int, help="default 0")

@@ -21,14 +21,16 @@ DATASETS = {
     "mnist-edges": "MNIST's digits as outline drawings (same labels; derived from mnist)",
     "mnist-m": "MNIST digits blended onto colour photo crops (MNIST-M recipe; derived from mnist, cached)",
     "mnist-colour": "MNIST digits inked in 5 colours on black or white (attributes colour, background; from mnist)",
+    "mnist-negative": "MNIST's digits as negatives, 255 - x (same labels and order; derived from mnist)",
     "folder:PATH": "every image under PATH, centre-cropped and resized (data.image_size, default 64); "
                    "a seeded share (data.holdout, default 0.1) is kept out of training for evaluation",
-    "pairs:A>B": "translation pairs, the same digit in A and B (A, B: mnist, mnist-edges, mnist-m, mnist-colour)",
+    "pairs:A>B": "translation pairs, the same digit in A and B (A, B: mnist, mnist-edges, mnist-m, mnist-colour, "
+                 "mnist-negative)",
     "unpaired:A>B": "unpaired translation: A from the even-indexed digits, B from the odd ones",
     "pairs:folder:PATH": "pix2pix layout: side-by-side A|B images in PATH/train/ and PATH/test/ (or val/)",
     "unpaired:folder:PATH": "CycleGAN layout: PATH/trainA/, trainB/, testA/, testB/",
 }
-DERIVED_FROM_MNIST = MNIST_DOMAINS[1:]  # mnist-edges, mnist-m, mnist-colour
+DERIVED_FROM_MNIST = MNIST_DOMAINS[1:]  # mnist-edges, mnist-m, mnist-colour, mnist-negative
 # read from a torchvision-layout folder (--data-root / $GANKIT_DATA), as are pairs:A>B and unpaired:A>B
 ROOTED = ("mnist", "fashion-mnist", *DERIVED_FROM_MNIST)
 FOLDER_PREFIXES = ("folder:", "pairs:folder:", "unpaired:folder:")

@@ -40,7 +40,8 @@ class Batch:
     named attributes gives the models that ask for them ``attributes``, (N, A) value indices.
 
     Two-domain data adds ``x_b``, images of domain B: the partners of ``x`` for paired data,
-    an independent draw for unpaired data (with their labels ``y_b`` when labels were asked for).
+    an independent draw for unpaired data and for models that must not see the pairing (cogan),
+    with their labels ``y_b`` when labels were asked for.
     """
 
     x: Tensor

@@ -73,14 +73,15 @@ class SemiSupervisedBatches:
 
 
 def batch_stream(dataset, batch_size: int, seed: int, device: torch.device, label_use: LabelUse,
-                 n_labels: Optional[int]):
-    """The endless batch stream of ``dataset`` carrying the labels ``label_use`` asks for."""
+                 n_labels: Optional[int], aligned: bool = True):
+    """The endless batch stream of ``dataset`` carrying the labels ``label_use`` asks for; paired two-domain
+    data keeps its pairs aligned in each batch unless ``aligned`` is False."""
     if isinstance(dataset, TwoDomainDataset):
         if label_use == "some":
             raise GankitError(f"semi-supervised models train on one domain, and {dataset.spec.name} has two; "
                               f"choose a one-domain dataset such as mnist.")
         return dataset.batches(batch_size, seed, device, with_labels=label_use in ("all", "source"),
-                               with_labels_b=label_use == "all")
+                               with_labels_b=label_use == "all", aligned=aligned)
     if label_use == "source":
         raise GankitError(f"this model adapts a labelled source domain to a target domain, and "
                           f"{dataset.spec.name} is one domain; name two, e.g. unpaired:mnist>mnist-m.")

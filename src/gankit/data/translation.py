@@ -3,6 +3,7 @@
 Offline domains derived from MNIST (same digits, same labels, same index order):
 
 - ``mnist-edges``: each digit's outline, deterministic and cheap, so never cached.
+- ``mnist-negative``: each digit's negative, 255 - x (CoGAN's second domain of digits), never cached.
 - ``mnist-colour``: each digit inked in one of 5 colours on a black or white background,
   drawn per image from a seed; the two choices are the images' named attributes (StarGAN's
   domains). Cheap, never cached.
@@ -32,7 +33,8 @@ from gankit.data.base import Batch, DataSpec, ImageBatches, ImageDataset
 from gankit.data.images import pil_mode, read_images, square, torchvision_set
 from gankit.errors import DataNotFound, GankitError
 
-MNIST_DOMAINS = ("mnist", "mnist-edges", "mnist-m", "mnist-colour")  # mnist first, then those derived from it
+# mnist first, then those derived from it
+MNIST_DOMAINS = ("mnist", "mnist-edges", "mnist-m", "mnist-colour", "mnist-negative")
 
 # mnist-colour: each digit inked in one of these colours on one of these backgrounds (RGB), both drawn
 # per image from the split's seed, so the ten colour x background combinations are ten domains.
@@ -64,24 +66,26 @@ class TwoDomainDataset:
         return len(self.a)
 
     def batches(self, batch_size: int, seed: int, device: torch.device, with_labels: bool = True,
-                with_labels_b: Optional[bool] = None) -> "TwoDomainBatches":
-        return TwoDomainBatches(self, batch_size, seed, device, with_labels, with_labels_b)
+                with_labels_b: Optional[bool] = None, aligned: bool = True) -> "TwoDomainBatches":
+        return TwoDomainBatches(self, batch_size, seed, device, with_labels, with_labels_b, aligned)
 
 
 class TwoDomainBatches:
     """Endless batches of both domains, as ``Batch(x=A, y=A labels, x_b=B, y_b=B labels)``.
 
     Paired data draws both domains with the same seed from sets of the same length, so
-    both follow one permutation and every pair stays aligned; unpaired data draws B
+    both follow one permutation and every pair stays aligned; unpaired data, and paired
+    data with ``aligned=False`` (for a model that must not see the pairing), draws B
     with ``seed + 1``, an independent order. ``with_labels_b`` (default: as
     ``with_labels``) leaves B's labels out on its own.
     """
 
     def __init__(self, dataset: TwoDomainDataset, batch_size: int, seed: int, device: torch.device,
-                 with_labels: bool = True, with_labels_b: Optional[bool] = None):
+                 with_labels: bool = True, with_labels_b: Optional[bool] = None, aligned: bool = True):
         with_labels_b = with_labels if with_labels_b is None else with_labels_b
+        seed_b = seed if dataset.spec.paired and aligned else seed + 1
         self.a = ImageBatches(dataset.a, batch_size, seed, device, with_labels)
-        self.b = ImageBatches(dataset.b, batch_size, seed if dataset.spec.paired else seed + 1, device, with_labels_b)
+        self.b = ImageBatches(dataset.b, batch_size, seed_b, device, with_labels_b)
 
     def next(self) -> Batch:
         a, b = self.a.next(), self.b.next()
@@ -229,7 +233,12 @@ def mnist_domain(name: str, mnist: ImageDataset, split: str) -> ImageDataset:
     if name == "mnist-colour":
         images, attributes = colour_digits(mnist.images, COLOUR_SEEDS[split])
         return ImageDataset(name, images, mnist.labels, mnist.spec.num_classes, attributes, COLOUR_ATTRIBUTES)
-    images = edge_maps(mnist.images) if name == "mnist-edges" else mnist_m_images(mnist, split)
+    if name == "mnist-edges":
+        images = edge_maps(mnist.images)
+    elif name == "mnist-negative":
+        images = 255 - mnist.images
+    else:
+        images = mnist_m_images(mnist, split)
     return ImageDataset(name, images, mnist.labels, mnist.spec.num_classes)
 
 

@@ -26,7 +26,7 @@ from gankit.metrics.swd import MIN_LEVEL, SWDSettings, swd
 
 # Which shipped classifier scores which dataset; stacked-mnist classifies each channel as an MNIST digit.
 CLASSIFIER_FOR = {"digits": "digits", "mnist": "mnist", "fashion-mnist": "fashion-mnist", "stacked-mnist": "mnist",
-                  "mnist-m": "mnist-m", "mnist-colour": "mnist-colour"}
+                  "mnist-m": "mnist-m", "mnist-colour": "mnist-colour", "mnist-edges": "mnist-edges"}
 METRIC_SEED = 0  # KID subsets and IS splits are random; a fixed seed makes a score repeatable
 PAIR_CHUNK = 1024  # rows of a distance matrix held at once (1024 x 10k floats = 40 MB)
 

@@ -16,6 +16,10 @@ Where gankit ships a classifier for the data, it reads the test images clean
 the mean fill (``mean_fill_accuracy``): a fill that keeps the digit readable
 brings the second close to the first.
 
+A model's own task metrics (gankit.metrics.tasks; ccgan's ``test_error`` of
+its D as a classifier, beside the supervised-only baseline) are added
+unprefixed.
+
 The classical baseline is scikit-image's biharmonic inpainting
 (``skimage.restoration.inpaint_biharmonic``) on the same holes. It solves a
 linear system per image, so it runs on the first ``BIHARMONIC_IMAGES`` (500) of
@@ -82,9 +86,12 @@ def biharmonic(images: Tensor, masks: Tensor) -> Tensor:
     return torch.stack(filled)
 
 
-def inpainting_metrics(model, test: ImageDataset, n: int, plot: Path | None = None) -> dict:
+def inpainting_metrics(model, test: ImageDataset, n: int, plot: Path | None = None, task_data=None) -> dict:
     """Every score that fits ``model`` and ``test`` on up to ``n`` test images (the biharmonic baseline
-    and ``subset_*`` on the first 500 of them); ``plot`` receives input / masked / filled rows."""
+    and ``subset_*`` on the first 500 of them), plus the task metrics ``model`` lists on ``task_data``
+    (default: the test split alone); ``plot`` receives input / masked / filled rows."""
+    from gankit.metrics.tasks import TaskData, task_metrics
+
     k = min(n, len(test))
     truth = uint8_to_float(test.images[:k])
     masks = evaluation_masks(model, k)
@@ -111,6 +118,8 @@ def inpainting_metrics(model, test: ImageDataset, n: int, plot: Path | None = No
     else:
         metrics["unavailable"] = (f"gankit ships no classifier for {name} (or its images have no labels), so the "
                                   f"accuracies on clean and inpainted images are unavailable")
+    if model.task_metrics:
+        metrics.update(task_metrics(model, task_data or TaskData(test, train=lambda: test), None, n))
     if plot is not None:
         from gankit.visual import save_samples
 

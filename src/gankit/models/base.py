@@ -99,6 +99,9 @@ class Model(nn.Module):
     sample_labels: ClassVar[Optional[Literal["class", "code"]]] = None
     # Names of the continuous latent codes ``traverse`` can sweep (InfoGAN's c2, c3).
     continuous_codes: ClassVar[tuple[str, ...]] = ()
+    # A model that must learn two domains without correspondence (cogan) sets True: on paired two-domain data
+    # its batches' x_b are then drawn in an order of their own, as for unpaired data, not x's partners.
+    blind_to_pairs: ClassVar[bool] = False
     # Task metrics (gankit.metrics.tasks) gankit eval adds for this model, beyond the image metrics.
     task_metrics: ClassVar[tuple[str, ...]] = ()
 

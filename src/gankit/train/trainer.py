@@ -24,6 +24,7 @@ from gankit.data import Dataset, load_dataset, resized
 from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, sample_grid
+from gankit.metrics.coupled import coupled_grid
 from gankit.metrics.inpainting import inpainting_grid
 from gankit.metrics.tasks import TaskData
 from gankit.metrics.translation import translation_grid
@@ -72,7 +73,7 @@ class Trainer:
         self.held_out = None  # a new image-folder run's held-out files, written to RUN/holdout.txt by fit()
         if dataset is None:
             self.dataset, self.held_out = training_part(self.dataset, run_dir, config.data.holdout, train.seed)
-        self.dataset = self._fit_image_size(model_cls, self.dataset)
+        self.dataset, resize_note = self._fit_image_size(model_cls, self.dataset)
         if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting"):
             # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
             raise GankitError(f"train.ema_decay is not offered for translation and inpainting models such as "
@@ -94,24 +95,27 @@ class Trainer:
         if train.ema_decay > 0:
             self.emas = {name: make_ema(getattr(self.model, name), train.ema_decay) for name in self.model.ema_modules}
         self.batches = batch_stream(self.dataset, train.batch_size, train.seed, self.device, model_cls.label_use,
-                                    config.data.labels)
+                                    config.data.labels, aligned=not model_cls.blind_to_pairs)
         self.step = 0
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
         self._stop_requested = False
+        if resize_note:  # said once the run can go ahead, so a refused run says one thing: why
+            self.notify(resize_note)
 
-    def _fit_image_size(self, model_cls, dataset: Dataset) -> Dataset:
-        """Resize images the model's networks cannot take to the nearest larger size they can."""
+    def _fit_image_size(self, model_cls, dataset: Dataset) -> tuple[Dataset, str | None]:
+        """Resize images the model's networks cannot take to the nearest larger size they can; with a note
+        saying so when it does."""
         sizes = model_cls.image_sizes(self.config.options)
         if sizes is None or not dataset.spec.is_image or sizes.accepts(dataset.spec.shape[-1]):
-            return dataset
+            return dataset, None
         size, data, model = dataset.spec.shape[-1], self.config.data, self.config.model
         if data.image_size is not None:
             raise GankitError(f"data.image_size={size} does not fit {model}'s networks, which need {sizes}; "
                               f"the nearest sizes that do are {' and '.join(map(str, sizes.nearest(size)))}.")
         data.image_size = sizes.fit(size)
-        self.notify(f"note: {model}'s networks need {sizes}, so {data.name} ({size}x{size}) is resized to "
-                    f"{data.image_size}x{data.image_size} (recorded as data.image_size in config.yaml).")
-        return resized(dataset, data.image_size)
+        note = (f"note: {model}'s networks need {sizes}, so {data.name} ({size}x{size}) is resized to "
+                f"{data.image_size}x{data.image_size} (recorded as data.image_size in config.yaml).")
+        return resized(dataset, data.image_size), note
 
     def _check_labels(self, model_cls) -> None:
         use, model, spec, n_labels = model_cls.label_use, self.config.model, self.dataset.spec, self.config.data.labels
@@ -264,8 +268,8 @@ class Trainer:
             yield model
 
     def save_pictures(self, name: str) -> Optional[Path]:
-        """samples/NAME.png: samples, inputs above their translations, or inputs above their masked and filled
-        versions; None for a model that makes no pictures."""
+        """samples/NAME.png: samples, inputs above their translations, inputs above their masked and filled
+        versions, or pairs from one z (a row of each domain); None for a model that makes no pictures."""
         path = self.run_dir / "samples" / f"{name}.png"
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
@@ -277,6 +281,8 @@ class Trainer:
                 samples, per_row = translation_grid(model, self.dataset)
             elif model.family == "inpainting":  # inputs, masked, filled, from the training set
                 samples, per_row = inpainting_grid(model, self.dataset)
+            elif model.family == "coupled":  # a row of domain A above the same z's in domain B
+                samples, per_row = coupled_grid(model)
             else:
                 samples, per_row = sample_grid(model, n)
         save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}",

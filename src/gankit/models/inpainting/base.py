@@ -20,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from gankit.data.masks import MaskGenerator, MaskKind, composite
 from gankit.errors import GankitError
 from gankit.models.base import Model, OptimSpec
 from gankit.nets.blocks import PowerOfTwoSizes
+from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 
 
 @dataclass
@@ -68,6 +69,14 @@ class InpaintingModel(Model):
     @classmethod
     def image_sizes(cls, options):
         return PowerOfTwoSizes(8)
+
+    def encoder_decoder(self, bottleneck: int, extra_channels: int = 0) -> nn.Module:
+        """An inpainting G: strided 4x4 convolutions (BatchNorm, LeakyReLU 0.2) encode the context (and
+        ``extra_channels`` more input planes) into ``bottleneck`` numbers, which DCGAN's transposed
+        convolutions (BatchNorm, ReLU, tanh) decode into a whole image."""
+        seen = (self.channels + extra_channels, self.size, self.size)
+        return nn.Sequential(DCGANDiscriminator(seen, self.options.width, out_dim=bottleneck), nn.LeakyReLU(0.2),
+                             DCGANGenerator(bottleneck, self.data.shape, self.options.width))
 
     def draw_masks(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """``n`` masks from the model's generator (the global random state unless ``generator``), on its device."""

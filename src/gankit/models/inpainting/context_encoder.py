@@ -4,8 +4,8 @@ the truth by a masked L2 loss and toward realism by a small adversarial one.
 G encodes the context (the image with its hole filled by the data mean) with
 strided 4x4 convolutions (BatchNorm, LeakyReLU 0.2) down to a ``bottleneck``-number
 code, and decodes it with DCGAN's transposed convolutions (BatchNorm, ReLU,
-tanh) into an image, whose hole is kept: x^ = (1 - m) x + m G(context). D is
-a DCGAN discriminator. With m the hole:
+tanh) into an image (the base's ``encoder_decoder``), whose hole is kept:
+x^ = (1 - m) x + m G(context). D is a DCGAN discriminator. With m the hole:
 
     D minimises  BCE(D(x), 1) + BCE(D(x^), 0)
     G minimises  0.999 sum m (G(context) - x)^2 / sum m  +  0.001 BCE(D(x^), 1)
@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from gankit.data.masks import composite
 from gankit.errors import GankitError
@@ -35,7 +34,7 @@ from gankit.losses import ADVERSARIAL_LOSSES, masked_l2
 from gankit.models.base import Player
 from gankit.models.inpainting.base import InpaintingModel, InpaintingOptions
 from gankit.models.options import LossName
-from gankit.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from gankit.nets.dcgan import DCGANDiscriminator
 from gankit.registry import register
 
 
@@ -63,13 +62,9 @@ class ContextEncoder(InpaintingModel):
 
     def __init__(self, options, data):
         super().__init__(options, data)
-        o = options
-        seen = (self.channels + o.mask_channel, self.size, self.size)
-        self.G = nn.Sequential(DCGANDiscriminator(seen, o.width, out_dim=o.bottleneck),  # encoder: image -> code
-                               nn.LeakyReLU(0.2),
-                               DCGANGenerator(o.bottleneck, data.shape, o.width))  # decoder: code -> image
-        if o.adversarial_weight > 0:
-            self.D = DCGANDiscriminator(data.shape, o.width)
+        self.G = self.encoder_decoder(options.bottleneck, extra_channels=int(options.mask_channel))
+        if options.adversarial_weight > 0:
+            self.D = DCGANDiscriminator(data.shape, options.width)
 
     def predict(self, context, mask):
         return self.G(torch.cat([context, mask], 1) if self.options.mask_channel else context)
