@@ -24,6 +24,7 @@ from gankit.data import Dataset, load_dataset, resized
 from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, sample_grid
+from gankit.metrics.encoders import encoder_grid
 from gankit.metrics.inpainting import inpainting_grid
 from gankit.metrics.tasks import TaskData
 from gankit.metrics.translation import translation_grid
@@ -73,10 +74,11 @@ class Trainer:
         if dataset is None:
             self.dataset, self.held_out = training_part(self.dataset, run_dir, config.data.holdout, train.seed)
         self.dataset = self._fit_image_size(model_cls, self.dataset)
-        if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting"):
-            # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
-            raise GankitError(f"train.ema_decay is not offered for translation and inpainting models such as "
-                              f"{config.model}; leave it at 0.")
+        if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting", "encoder"):
+            # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise
+            # (and, for an encoder, real images).
+            raise GankitError(f"train.ema_decay is not offered for translation and inpainting models or encoder "
+                              f"models such as {config.model}; leave it at 0.")
         train.precision = self._choose_precision(train.precision)
         torch.manual_seed(train.seed)
         try:
@@ -264,8 +266,8 @@ class Trainer:
             yield model
 
     def save_pictures(self, name: str) -> Optional[Path]:
-        """samples/NAME.png: samples, inputs above their translations, or inputs above their masked and filled
-        versions; None for a model that makes no pictures."""
+        """samples/NAME.png: samples, inputs above their translations, inputs above their masked and filled
+        versions, or inputs above their reconstructions and prior samples; None for a model that makes no pictures."""
         path = self.run_dir / "samples" / f"{name}.png"
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
@@ -277,6 +279,8 @@ class Trainer:
                 samples, per_row = translation_grid(model, self.dataset)
             elif model.family == "inpainting":  # inputs, masked, filled, from the training set
                 samples, per_row = inpainting_grid(model, self.dataset)
+            elif model.family == "encoder":  # inputs, reconstructions, prior samples, from the training set
+                samples, per_row = encoder_grid(model, self.dataset)
             else:
                 samples, per_row = sample_grid(model, n)
         save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}",
