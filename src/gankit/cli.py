@@ -1,4 +1,4 @@
-"""The ``gankit`` command line: list, train, sample, translate, inpaint, eval, bench, report, classifier."""
+"""The ``gankit`` command line: list, train, sample, translate, inpaint, encode, eval, bench, report, classifier."""
 from __future__ import annotations
 
 import argparse
@@ -12,8 +12,8 @@ from gankit.errors import GankitError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "translation", "inpainting",
-                "coupled")
+FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "encoder", "translation",
+                "inpainting", "coupled")
 RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: the folder recorded in its "
                       "config.yaml, which stays unchanged)")
 
@@ -184,6 +184,8 @@ def _cmd_sample(args) -> int:
         return _inpainting_grid(args, config, model, step)
     if model.family == "coupled":
         return _coupled_grid(args, config, model, step)
+    if model.family == "encoder" and args.class_ is None and args.traverse is None:
+        return _encoder_grid(args, config, model, step)
     _check_sample_request(args, config, model)
     what = (f"_{args.traverse}" if args.traverse else f"_class{args.class_}" if args.class_ is not None else "")
     out = Path(args.out) if args.out else run_dir / "samples" / f"sample_step{step}_seed{args.seed}{what}.png"
@@ -269,6 +271,29 @@ def _coupled_grid(args, config, model, step: int) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     save_samples(images, out, nrow=per_row)
     print(f"wrote {GRID_ROWS * columns} pairs to {out} (rows: domain A above the same z in domain B)")
+    return 0
+
+
+def _encoder_grid(args, config, model, step: int) -> int:
+    """gankit sample for an encoder run: test images above their reconstructions, then two rows of prior samples,
+    -n per row (default 8), the samples drawn from --seed."""
+    import torch
+
+    from gankit.metrics.encoders import GRID_COLUMNS, PRIOR_ROWS, encoder_grid
+    from gankit.train.run import run_data
+    from gankit.visual import save_samples
+
+    columns = args.n or GRID_COLUMNS
+    if columns < 1:
+        raise GankitError("-n must be at least 1.")
+    run_dir = Path(args.run_dir)
+    out = Path(args.out) if args.out else run_dir / "samples" / f"reconstructions_step{step}_seed{args.seed}.png"
+    test = run_data(config, "test", args.data_root, run_dir)
+    torch.manual_seed(args.seed)
+    images, per_row = encoder_grid(model, test, columns)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_samples(images, out, nrow=per_row)
+    print(f"wrote {per_row} test images above their reconstructions and {PRIOR_ROWS * per_row} prior samples to {out}")
     return 0
 
 
@@ -364,12 +389,30 @@ def _target_attributes(requests: Optional[list[str]], config, model) -> dict[int
     return targets
 
 
+def _images_for_run(folder: Path, channels: int, verb: str) -> list:
+    """(file, uint8 image) for every readable image under ``folder``, with the run's ``channels``: grey images
+    are refused by a colour run unless some are in colour (then they are widened, as a training folder reads
+    them), colour images by a grey run. ``verb`` says what the run does with them, for the error message."""
+    from gankit.data.images import read_images
+
+    files = read_images(folder, None)  # grey images as one channel, the rest as RGB
+    if channels == 1:
+        colour = next((file for file, image in files if image.shape[0] != 1), None)
+        if colour is not None:
+            raise GankitError(f"{colour} is a colour image, and this run {verb} grey images; give it grey images.")
+        return files
+    if all(image.shape[0] == 1 for _, image in files):
+        raise GankitError(f"the images in {folder} are grey, and this run {verb} colour images; give it colour "
+                          f"images.")
+    return [(file, image.expand(3, -1, -1)) for file, image in files]
+
+
 def _cmd_inpaint(args) -> int:
     import torch
     from torchvision.transforms.v2.functional import to_pil_image
 
     from gankit.data.base import float_to_uint8, uint8_to_float
-    from gankit.data.images import read_images, square
+    from gankit.data.images import square
     from gankit.metrics.inpainting import inpaint_all
     from gankit.registry import all_models
     from gankit.train.run import load_model
@@ -385,16 +428,7 @@ def _cmd_inpaint(args) -> int:
         raise GankitError(f"--input {folder} is not a folder of images.")
     if out.exists() and not out.is_dir():
         raise GankitError(f"--out {out} is a file; give a folder for the filled images.")
-    files = read_images(folder, None)  # grey images as one channel, the rest as RGB
-    if model.channels == 1:
-        colour = next((file for file, image in files if image.shape[0] != 1), None)
-        if colour is not None:
-            raise GankitError(f"{colour} is a colour image, and this run fills grey images; give it grey images.")
-    else:  # a grey image is a colour one with equal channels, as a training folder reads it
-        if all(image.shape[0] == 1 for _, image in files):
-            raise GankitError(f"the images in {folder} are grey, and this run fills colour images; give it colour "
-                              f"images.")
-        files = [(file, image.expand(3, -1, -1)) for file, image in files]
+    files = _images_for_run(folder, model.channels, "fills")
     names = [f"{file.stem}.png" for file, _ in files]
     clashes = sorted({name for name in names if names.count(name) > 1 or (out / name).exists()})
     if clashes:
@@ -407,6 +441,42 @@ def _cmd_inpaint(args) -> int:
         to_pil_image(image).save(out / name)
     print(f"filled {kind} holes in {len(files)} images ({model.size}x{model.size}, {config.model} step {step}) "
           f"into {out}")
+    return 0
+
+
+def _cmd_encode(args) -> int:
+    import numpy as np
+    import torch
+
+    from gankit.data.base import uint8_to_float
+    from gankit.data.images import square
+    from gankit.metrics.encoders import encode_all
+    from gankit.registry import all_models
+    from gankit.train.run import load_model
+
+    run_dir = Path(args.run_dir)
+    config, model, step = load_model(run_dir, args.device)
+    if model.family != "encoder":
+        encoders = ", ".join(name for name, cls in all_models().items() if cls.family == "encoder")
+        raise GankitError(f"{run_dir} is a {config.model} run, which has no encoder; gankit encode needs a run of "
+                          f"an encoder model ({encoders}).")
+    folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
+    order = out.with_suffix(".txt")
+    if not folder.is_dir():
+        raise GankitError(f"--input {folder} is not a folder of images.")
+    if out.suffix != ".npy":
+        raise GankitError(f"--out {out} must name a .npy file (the file order goes beside it, as .txt).")
+    existing = next((path for path in (out, order) if path.exists()), None)
+    if existing is not None:
+        raise GankitError(f"{existing} already exists; choose another --out.")
+    files = _images_for_run(folder, model.data.shape[0], "encodes")
+    size = model.data.shape[-1]
+    codes = encode_all(model, uint8_to_float(torch.cat([square(image, size) for _, image in files])))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, codes.numpy())
+    order.write_text("".join(f"{file.relative_to(folder).as_posix()}\n" for file, _ in files))
+    print(f"encoded {len(files)} images ({size}x{size}, {config.model} step {step}) into {out} "
+          f"({codes.shape[0]} x {codes.shape[1]} codes); their files, in order, in {order}")
     return 0
 
 
@@ -523,8 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample = sub.add_parser("sample", help="write a grid (or scatter plot) of samples from a run")
     sample.add_argument("run_dir")
     sample.add_argument("-n", type=int, help="number of samples (default 64; 10 per row of a class grid; "
-                                             "translation and inpainting models: inputs per row, default 8; "
-                                             "cogan: pairs per row, default 8)")
+                                             "translation, inpainting and encoder models: inputs per row, "
+                                             "default 8; cogan: pairs per row, default 8)")
     sample.add_argument("--out", metavar="FILE.png")
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -559,6 +629,15 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--seed", type=int, default=0, help="draws the block and strokes holes (default 0)")
     inpaint.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     inpaint.set_defaults(func=_cmd_inpaint)
+
+    encode = sub.add_parser("encode", help="export an encoder model's codes of your images as a NumPy array")
+    encode.add_argument("run_dir")
+    encode.add_argument("--input", required=True, metavar="DIR", help="images to encode (searched recursively)")
+    encode.add_argument("--out", required=True, metavar="FILE.npy",
+                        help="the codes, an (images, z_dim) float32 array; the images' files, in the same order, "
+                             "go to FILE.txt beside it")
+    encode.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    encode.set_defaults(func=_cmd_encode)
 
     ev = sub.add_parser("eval", help="compute the metrics that fit a run's data; writes RUN_DIR/eval.json")
     ev.add_argument("run_dir")

@@ -1,5 +1,5 @@
-"""Adversarial objectives, the class-aware models' terms, critic penalties, and the translation and inpainting
-terms (see the submodules)."""
+"""Adversarial objectives, the class-aware models' terms, critic penalties, and the translation, inpainting and
+encoder terms (see the submodules)."""
 from gankit.losses.adversarial import (
     ADVERSARIAL_LOSSES,
     RELATIVISTIC_BASES,
@@ -23,6 +23,7 @@ from gankit.losses.classes import (
     realness,
     semi_supervised_d_loss,
 )
+from gankit.losses.encoders import gaussian_nll, vaegan_d_loss
 from gankit.losses.inpainting import masked_l2
 from gankit.losses.penalties import (
     clip_weights,

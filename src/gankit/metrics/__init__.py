@@ -1,5 +1,5 @@
-"""Evaluation that fits the data and the model: 2-D mode metrics, image metrics, translation, inpainting and coupled
-pair scores."""
+"""Evaluation that fits the data and the model: 2-D mode metrics, image metrics, translation, inpainting,
+encoder and coupled pair scores."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,7 +52,8 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
 
     Translation models are scored on translations of two-domain ``dataset``, inpainting models on its
     images with holes, coupled models on pairs drawn from one z (gankit.metrics.translation, .inpainting,
-    .coupled), the others on samples.
+    .coupled), encoder models on their reconstructions and codes as well as their samples
+    (gankit.metrics.encoders), the others on samples.
     ``plot``, when given, receives a picture of the samples (or inputs and outputs) that were scored;
     ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics, and an image
     folder's memorisation check, may read; ``nearest_plot`` receives that check's picture;
@@ -73,6 +74,10 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
         from gankit.metrics.coupled import coupled_metrics
 
         return coupled_metrics(model, dataset, n_samples, plot)
+    if model.family == "encoder":
+        from gankit.metrics.encoders import encoder_metrics
+
+        return encoder_metrics(model, dataset, n_samples, plot, task_data, nearest_plot, swd_settings, feature_nets)
     samples = generate(model, n_samples)
     if isinstance(dataset, GaussianMixture2D):
         metrics = mode_metrics(samples, dataset.modes, dataset.std)

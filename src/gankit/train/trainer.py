@@ -25,6 +25,7 @@ from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, sample_grid
 from gankit.metrics.coupled import coupled_grid
+from gankit.metrics.encoders import encoder_grid
 from gankit.metrics.inpainting import inpainting_grid
 from gankit.metrics.tasks import TaskData
 from gankit.metrics.translation import translation_grid
@@ -74,10 +75,11 @@ class Trainer:
         if dataset is None:
             self.dataset, self.held_out = training_part(self.dataset, run_dir, config.data.holdout, train.seed)
         self.dataset, resize_note = self._fit_image_size(model_cls, self.dataset)
-        if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting"):
-            # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise.
-            raise GankitError(f"train.ema_decay is not offered for translation and inpainting models such as "
-                              f"{config.model}; leave it at 0.")
+        if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting", "encoder"):
+            # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise
+            # (and, for an encoder, real images).
+            raise GankitError(f"train.ema_decay is not offered for translation and inpainting models or encoder "
+                              f"models such as {config.model}; leave it at 0.")
         train.precision = self._choose_precision(train.precision)
         torch.manual_seed(train.seed)
         try:
@@ -269,7 +271,8 @@ class Trainer:
 
     def save_pictures(self, name: str) -> Optional[Path]:
         """samples/NAME.png: samples, inputs above their translations, inputs above their masked and filled
-        versions, or pairs from one z (a row of each domain); None for a model that makes no pictures."""
+        versions, pairs from one z (a row of each domain), or inputs above their reconstructions and prior
+        samples; None for a model that makes no pictures."""
         path = self.run_dir / "samples" / f"{name}.png"
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
@@ -283,6 +286,9 @@ class Trainer:
                 samples, per_row = inpainting_grid(model, self.dataset)
             elif model.family == "coupled":  # a row of domain A above the same z's in domain B
                 samples, per_row = coupled_grid(model)
+
+            elif model.family == "encoder":  # inputs, reconstructions, prior samples, from the training set
+                samples, per_row = encoder_grid(model, self.dataset)
             else:
                 samples, per_row = sample_grid(model, n)
         save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}",
