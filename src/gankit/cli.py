@@ -18,19 +18,18 @@ RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: th
 
 
 def _cmd_list(args) -> int:
-    from gankit.data import DATASETS
-    from gankit.registry import all_models
+    from gankit.catalogue import DATASETS, model_entries
 
-    models = all_models()
+    models = model_entries()  # read from the model files' source: listing need not import torch
     width = max(map(len, models))
-    present = {cls.family for cls in models.values()}
+    present = {entry.family for entry in models.values()}
     families = [f for f in FAMILY_ORDER if f in present] + sorted(present - set(FAMILY_ORDER))
     print("models, by family (what each does; its paper):")
     for family in families:
         print(f"  {family}")
-        for name, cls in models.items():
-            if cls.family == family:
-                print(f"    {name:<{width}}  {cls.summary}\n    {'':<{width}}  {cls.paper}")
+        for name, entry in models.items():
+            if entry.family == family:
+                print(f"    {name:<{width}}  {entry.summary}\n    {'':<{width}}  {entry.paper}")
     print("\ndatasets:")
     for name, text in DATASETS.items():
         print(f"  {name:<{max(map(len, DATASETS))}}  {text}")
