@@ -61,6 +61,23 @@ def test_list_shows_models_and_datasets(capsys):
     assert "gan " in out and "dcgan" in out and "ring8" in out and "digits" in out
 
 
+def test_list_reads_from_the_model_files_what_the_registry_holds():
+    from gankit.catalogue import model_entries
+    from gankit.registry import all_models
+
+    listed = {name: (e.family, e.summary, e.paper) for name, e in model_entries().items()}
+    assert listed == {name: (cls.family, cls.summary, cls.paper) for name, cls in all_models().items()}
+
+
+def test_list_and_train_help_leave_torch_unimported():
+    """They start in well under a second because they do not import torch (seconds on a 2-core machine)."""
+    script = ("import sys\nfrom gankit.cli import main\nmain(['list'])\n"
+              "try:\n    main(['train', '--help'])\nexcept SystemExit:\n    pass\n"
+              "sys.stderr.write(' '.join(m for m in ('torch', 'numpy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stderr == "" and "dcgan" in result.stdout and "--resume" in result.stdout
+
+
 def test_train_writes_a_complete_run(gan_run):
     names = {p.name for p in gan_run.iterdir()}
     assert {"config.yaml", "checkpoints", "samples", "metrics.jsonl", "tb", "eval.json"} <= names

@@ -19,19 +19,18 @@ RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: th
 
 
 def _cmd_list(args) -> int:
-    from gankit.data import DATASETS
-    from gankit.registry import all_models
+    from gankit.catalogue import DATASETS, model_entries
 
-    models = all_models()
+    models = model_entries()  # read from the model files' source: listing need not import torch
     width = max(map(len, models))
-    present = {cls.family for cls in models.values()}
+    present = {entry.family for entry in models.values()}
     families = [f for f in FAMILY_ORDER if f in present] + sorted(present - set(FAMILY_ORDER))
     print("models, by family (what each does; its paper):")
     for family in families:
         print(f"  {family}")
-        for name, cls in models.items():
-            if cls.family == family:
-                print(f"    {name:<{width}}  {cls.summary}\n    {'':<{width}}  {cls.paper}")
+        for name, entry in models.items():
+            if entry.family == family:
+                print(f"    {name:<{width}}  {entry.summary}\n    {'':<{width}}  {entry.paper}")
     print("\ndatasets:")
     for name, text in DATASETS.items():
         print(f"  {name:<{max(map(len, DATASETS))}}  {text}")
@@ -79,10 +78,15 @@ def _report(metrics: dict, run_dir: Path) -> None:
 
 
 def _finish_training(trainer, completed: bool) -> int:
+    """Report the run and evaluate it (rank 0 of a torchrun run; the other processes just end)."""
+    from gankit.train.distributed import resume_command
+
     run_dir = trainer.run_dir
+    if not trainer.ranks.is_main:
+        return 0 if completed else EXIT_INTERRUPTED
     if not completed:
         print(f"interrupted at step {trainer.step}; checkpoint saved. Continue with: "
-              f"gankit train --resume {run_dir}", file=sys.stderr)
+              f"{resume_command(run_dir, trainer.ranks.world_size)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     samples = run_dir / "samples" / "latest.png"
     print(f"run saved to {run_dir} (step {trainer.step})" + (f"; samples in {samples}" if samples.is_file() else ""))
@@ -105,18 +109,22 @@ def _cmd_train(args) -> int:
         return _resume(args)
     from gankit.config import resolve
     from gankit.registry import get_model
+    from gankit.train.distributed import session
     from gankit.train.run import new_run_dir
     from gankit.train.trainer import Trainer
 
     tree = _config_tree(args)
     config = resolve(tree, get_model(tree["model"]).Options)
-    run_dir = new_run_dir(args.out, config.model, config.data.name)
-    trainer = Trainer(config, run_dir)
-    return _finish_training(trainer, trainer.fit(progress=not args.quiet))
+    with session(config.train.device) as ranks:  # the processes torchrun started, or just this one
+        # rank 0 names the folder (the default one has the time in it) and checks that it is free
+        run_dir = ranks.from_main(lambda: new_run_dir(args.out, config.model, config.data.name))
+        trainer = Trainer(config, run_dir, ranks=ranks)
+        return _finish_training(trainer, trainer.fit(progress=not args.quiet))
 
 
 def _resume(args) -> int:
     from gankit.train.checkpoint import load_checkpoint
+    from gankit.train.distributed import session
     from gankit.train.run import CONFIG_FILE, LATEST, read_run_config, relocate, run_data
     from gankit.train.trainer import Trainer
 
@@ -132,18 +140,20 @@ def _resume(args) -> int:
     state = load_checkpoint(run_dir / LATEST, config.model)
     if args.device:
         config.train.device = args.device
-    trainer = Trainer(config, run_dir, dataset=run_data(recorded, "train", args.data_root, run_dir))
-    trainer.load_state_dict(state)
-    if args.steps is not None:
-        if args.steps <= trainer.step:
-            raise GankitError(f"{run_dir} is already at step {trainer.step}; ask for more with --steps N > "
-                              f"{trainer.step}.")
-        recorded.train.steps, recorded.train.epochs = args.steps, None
-        config.train.steps, config.train.epochs = args.steps, None
-        recorded.save(run_dir / CONFIG_FILE)
-    elif trainer.step >= trainer.total_steps():
-        raise GankitError(f"{run_dir} has finished its {trainer.step} steps; ask for more with --steps N.")
-    return _finish_training(trainer, trainer.fit(progress=not args.quiet))
+    with session(config.train.device) as ranks:
+        trainer = Trainer(config, run_dir, dataset=run_data(recorded, "train", args.data_root, run_dir), ranks=ranks)
+        trainer.load_state_dict(state)
+        if args.steps is not None:
+            if args.steps <= trainer.step:
+                raise GankitError(f"{run_dir} is already at step {trainer.step}; ask for more with --steps N > "
+                                  f"{trainer.step}.")
+            recorded.train.steps, recorded.train.epochs = args.steps, None
+            config.train.steps, config.train.epochs = args.steps, None
+            if ranks.is_main:
+                recorded.save(run_dir / CONFIG_FILE)
+        elif trainer.step >= trainer.total_steps():
+            raise GankitError(f"{run_dir} has finished its {trainer.step} steps; ask for more with --steps N.")
+        return _finish_training(trainer, trainer.fit(progress=not args.quiet))
 
 
 TRAVERSE_VALUES = 9  # columns of a traversal: the code from -2 to 2 in steps of 0.5

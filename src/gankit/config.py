@@ -61,6 +61,8 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 1000
     eval_samples: int = 2000  # samples for the evaluation printed at the end of training; 0 skips it
+    # torchrun: BatchNorm -> SyncBatchNorm. Refused: gankit averages gradients itself (gankit.train.distributed)
+    sync_batchnorm: bool = False
 
     def validate(self) -> None:
         positive = {"batch_size": self.batch_size, "lr_step_every": self.lr_step_every, "log_every": self.log_every,

@@ -67,11 +67,13 @@ def describe(threads: Optional[int] = None) -> dict:
 
 
 def summary(machine: Optional[dict]) -> str:
-    """One line, e.g. 'AMD EPYC (AVX2, AVX-512, AVX512-BF16), 2 cores, 1 thread, torch 2.14.1, no GPU'."""
+    """One line, e.g. 'AMD EPYC (AVX2, AVX-512, AVX512-BF16), 2 cores, 1 thread, torch 2.14.1, no GPU' (and
+    ', 4 processes (torchrun)' for a session trained by several processes)."""
     if not machine:
         return "not recorded"
     features = f" ({', '.join(machine['cpu_features'])})" if machine.get("cpu_features") else ""
-    threads = machine.get("threads")
+    threads, processes = machine.get("threads"), machine.get("processes", 1)
     return (f"{machine['cpu']}{features}, {machine.get('cpu_cores')} cores, {threads} thread"
             f"{'' if threads == 1 else 's'}, torch {machine.get('torch')}, "
-            f"{machine['gpu'] if machine.get('gpu') else 'no GPU'}")
+            f"{machine['gpu'] if machine.get('gpu') else 'no GPU'}"
+            + (f", {processes} processes (torchrun)" if processes > 1 else ""))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
+from gankit.catalogue import DATASETS
 from gankit.data.base import Batch, DataSpec, ImageDataset, float_to_uint8, uint8_to_float
 from gankit.data.images import FolderImages, data_root, digits, draw_holdout, image_folder, resize, torchvision_set
 from gankit.data.toy2d import GaussianMixture2D, grid25, ring8
@@ -12,24 +13,6 @@ from gankit.errors import GankitError
 ImageData = Union[ImageDataset, TwoDomainDataset]
 Dataset = Union[ImageData, GaussianMixture2D]
 
-DATASETS = {
-    "ring8": "8 Gaussians on the unit circle (2-D mode-collapse benchmark)",
-    "grid25": "25 Gaussians on a 5x5 grid (2-D mode-collapse benchmark)",
-    "digits": "scikit-learn's 1,797 8x8 handwritten digits (embedded, offline)",
-    "mnist": "MNIST 28x28 (torchvision layout under --data-root; downloads when online)",
-    "fashion-mnist": "Fashion-MNIST 28x28 (as mnist)",
-    "mnist-edges": "MNIST's digits as outline drawings (same labels; derived from mnist)",
-    "mnist-m": "MNIST digits blended onto colour photo crops (MNIST-M recipe; derived from mnist, cached)",
-    "mnist-colour": "MNIST digits inked in 5 colours on black or white (attributes colour, background; from mnist)",
-    "mnist-negative": "MNIST's digits as negatives, 255 - x (same labels and order; derived from mnist)",
-    "folder:PATH": "every image under PATH, centre-cropped and resized (data.image_size, default 64); "
-                   "a seeded share (data.holdout, default 0.1) is kept out of training for evaluation",
-    "pairs:A>B": "translation pairs, the same digit in A and B (A, B: mnist, mnist-edges, mnist-m, mnist-colour, "
-                 "mnist-negative)",
-    "unpaired:A>B": "unpaired translation: A from the even-indexed digits, B from the odd ones",
-    "pairs:folder:PATH": "pix2pix layout: side-by-side A|B images in PATH/train/ and PATH/test/ (or val/)",
-    "unpaired:folder:PATH": "CycleGAN layout: PATH/trainA/, trainB/, testA/, testB/",
-}
 DERIVED_FROM_MNIST = MNIST_DOMAINS[1:]  # mnist-edges, mnist-m, mnist-colour, mnist-negative
 # read from a torchvision-layout folder (--data-root / $GANKIT_DATA), as are pairs:A>B and unpaired:A>B
 ROOTED = ("mnist", "fashion-mnist", *DERIVED_FROM_MNIST)

@@ -7,17 +7,26 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from gankit.train.distributed import ONE_PROCESS, Ranks
+
 
 class MetricsLogger:
-    """Averages each named value over a logging interval and writes it out."""
+    """Averages each named value over a logging interval and writes it out.
 
-    def __init__(self, run_dir: Path, resume_step: int = 0):
+    Under torchrun every process keeps a logger and takes part in ``flush``, which
+    averages the values over the processes; rank 0 alone writes them.
+    """
+
+    def __init__(self, run_dir: Path, resume_step: int = 0, ranks: Ranks = ONE_PROCESS):
         from torch.utils.tensorboard import SummaryWriter
 
         self.path = run_dir / "metrics.jsonl"
-        if resume_step:
-            self._drop_lines_after(resume_step)
-        self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=resume_step or None)
+        self.ranks = ranks
+        self.writer = None
+        if ranks.is_main:
+            if resume_step:
+                self._drop_lines_after(resume_step)
+            self.writer = SummaryWriter(str(run_dir / "tb"), purge_step=resume_step or None)
         self.sums: dict[str, Tensor] = {}
         self.counts: dict[str, int] = {}
 
@@ -38,15 +47,20 @@ class MetricsLogger:
 
     def flush(self, step: int, extra: dict[str, float] | None = None) -> dict[str, float]:
         """Write the interval's means (and ``extra``) for ``step``; returns what it wrote."""
-        record = {name: (total / self.counts[name]).item() for name, total in self.sums.items()}
+        names = list(self.sums)  # the same names in the same order in every process
+        means = [(self.sums[name] / self.counts[name]).cpu() for name in names]
+        values = self.ranks.mean(torch.stack(means)).tolist() if means else []
+        record = dict(zip(names, values))
         record.update(extra or {})
-        for name, value in record.items():
-            self.writer.add_scalar(name, value, step)
-        with self.path.open("a") as handle:
-            handle.write(json.dumps({"step": step, **record}) + "\n")
+        if self.writer is not None:
+            for name, value in record.items():
+                self.writer.add_scalar(name, value, step)
+            with self.path.open("a") as handle:
+                handle.write(json.dumps({"step": step, **record}) + "\n")
         self.sums.clear()
         self.counts.clear()
         return record
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()

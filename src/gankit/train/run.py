@@ -6,7 +6,7 @@
     RUN/metrics.jsonl         logged training values
     RUN/tb/                   TensorBoard events
     RUN/eval.json             written by `gankit eval`
-    RUN/machine.json          the machine each training session ran on (CPU, GPU, torch, threads)
+    RUN/machine.json          the machine each training session ran on (CPU, GPU, torch, threads, processes)
     RUN/holdout.txt           image folders: the files kept out of training (relative paths, one a line)
     RUN/nearest_train.png     image folders, after evaluation: samples above their nearest training images
 """
@@ -144,14 +144,15 @@ def run_data(config: RunConfig, split: str, data_root: Optional[str] = None, run
     return dataset if run_dir is None else folder_part(dataset, run_dir, split)
 
 
-def record_machine(run_dir: Path, step: int) -> None:
-    """Append this machine to RUN/machine.json: one entry per training session, from ``step`` on."""
+def record_machine(run_dir: Path, step: int, processes: int) -> None:
+    """Append this machine to RUN/machine.json: one entry per training session, from ``step`` on, with the
+    number of processes that trained together (torchrun's world size)."""
     path = run_dir / MACHINE_FILE
     try:
         sessions = json.loads(path.read_text())["sessions"] if path.exists() else []
     except (OSError, ValueError, KeyError, TypeError):
         sessions = []  # unreadable: start the record afresh rather than stop training
-    sessions.append({"from_step": step, **describe()})
+    sessions.append({"from_step": step, **describe(), "processes": processes})
     path.write_text(json.dumps({"sessions": sessions}, indent=2) + "\n")
 
 

@@ -4,10 +4,15 @@ Per round, each player in turn takes ``player.steps_at(round)`` optimizer steps,
 on a fresh batch: forward and loss under the chosen precision, backward into
 that player's parameters only, step, then the model's ``after_step`` hook.
 After the round come EMA, logging, sample pictures and checkpoints.
+
+Under torchrun the same loop runs in every process, each on its share of every
+batch, with each player's gradients averaged over the processes before its step
+(gankit.train.distributed says how and why).
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import signal
 import sys
@@ -31,6 +36,7 @@ from gankit.metrics.tasks import TaskData
 from gankit.metrics.translation import translation_grid
 from gankit.registry import get_model
 from gankit.train.checkpoint import save_checkpoint
+from gankit.train.distributed import Ranks, ShardedBatches, check_sync_batchnorm, rank_seed, resume_command
 from gankit.train.ema import make_ema, recalibrate_batchnorm
 from gankit.train.logger import MetricsLogger
 from gankit.machine import bf16_native
@@ -41,6 +47,7 @@ from gankit.visual import save_samples
 GRID_SAMPLES = 64
 SCATTER_SAMPLES = 2500
 SAMPLE_SEED = 1234  # fixed noise, so successive sample pictures are comparable
+TORCHRUN_ECHO_S = 1.0  # seconds within which a Ctrl-C forwarded by torchrun follows the terminal's own
 
 
 def load_data(data: DataConfig, split: str = "train") -> Dataset:
@@ -60,16 +67,31 @@ class Trainer:
     (so config.yaml records them): the absolute data location, an image size the
     model's networks support (``data.image_size``) and the precision
     (``train.precision: auto``).
+
+    ``ranks`` places this process among several that train the model together
+    (default: the torch.distributed group when one is set up, else a plain run).
     """
 
     def __init__(self, config: RunConfig, run_dir: Path, dataset: Optional[Dataset] = None,
-                 notify: Callable[[str], None] = say):
-        self.config, self.run_dir, self.notify = config, run_dir, notify
+                 notify: Callable[[str], None] = say, ranks: Ranks | None = None):
+        self.ranks = ranks or Ranks.current()
+        self.config, self.run_dir = config, run_dir
+        self.notify = notify if self.ranks.is_main else (lambda message: None)  # one copy of each note
         train = config.train
+        if train.batch_size % self.ranks.world_size:
+            raise GankitError(f"train.batch_size={train.batch_size} does not split evenly across "
+                              f"{self.ranks.world_size} processes; choose a multiple of {self.ranks.world_size} "
+                              f"(each process takes an equal share of every batch).")
+        check_sync_batchnorm(train.sync_batchnorm)
         self.device = pick_device(train.device)
         pin_data(config.data)
         model_cls = get_model(config.model)
-        self.dataset = dataset if dataset is not None else load_data(config.data)
+        self.dataset = dataset
+        if dataset is None:
+            # Rank 0 alone may download; the others then read what it fetched.
+            data = config.data if self.ranks.is_main else dataclasses.replace(config.data, download=False)
+            with self.ranks.main_first():
+                self.dataset = load_data(data)
         self._check_labels(model_cls)
         self.held_out = None  # a new image-folder run's held-out files, written to RUN/holdout.txt by fit()
         if dataset is None:
@@ -89,6 +111,9 @@ class Trainer:
         self.channels_last = train.channels_last and self.dataset.spec.is_image
         if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
+        self.ranks.copy_from_main([*self.model.parameters(), *self.model.buffers()])
+        if self.ranks.distributed:
+            torch.manual_seed(rank_seed(train.seed, self.ranks))  # each process its own noise
         self.players = self.model.players()
         self.player_params = {p.name: p.parameters() for p in self.players}
         self.optimizers = {p.name: p.optim.build(self.player_params[p.name]) for p in self.players}
@@ -98,6 +123,8 @@ class Trainer:
             self.emas = {name: make_ema(getattr(self.model, name), train.ema_decay) for name in self.model.ema_modules}
         self.batches = batch_stream(self.dataset, train.batch_size, train.seed, self.device, model_cls.label_use,
                                     config.data.labels, aligned=not model_cls.blind_to_pairs)
+        if self.ranks.distributed:
+            self.batches = ShardedBatches(self.batches, self.ranks)
         self.step = 0
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
         self._stop_requested = False
@@ -172,6 +199,7 @@ class Trainer:
         return 1.0 if self.step < start else max(0.0, (total - self.step) / (total - start))
 
     def state_dict(self) -> dict:
+        """The training state; under torchrun a collective call (every process's random state is gathered)."""
         rng = {"torch": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
@@ -188,10 +216,13 @@ class Trainer:
             "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
             "ema": {name: ema.state_dict() for name, ema in self.emas.items()},
             "data": self.batches.state_dict(),
-            "rng": rng,
+            # one process: its random state; several: each one's, in rank order (each draws its own noise)
+            "rng": self.ranks.gather(rng) if self.ranks.distributed else rng,
+            "world_size": self.ranks.world_size,
         }
 
     def load_state_dict(self, state: dict) -> None:
+        self._check_world_size(int(state.get("world_size", 1)))
         try:
             self.model.load_state_dict(state["model"])
             for name, optimizer in self.optimizers.items():
@@ -202,16 +233,28 @@ class Trainer:
         except (KeyError, RuntimeError, ValueError):
             raise GankitError(f"the checkpoint in {self.run_dir} does not match the model and settings "
                               f"in its config.yaml.") from None
-        torch.set_rng_state(state["rng"]["torch"])
-        if "cuda" in state["rng"] and self.device.type == "cuda":
-            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+        rng = state["rng"][self.ranks.rank] if isinstance(state["rng"], list) else state["rng"]
+        torch.set_rng_state(rng["torch"])
+        if "cuda" in rng and self.device.type == "cuda":
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
         self.step = int(state["step"])
 
+    def _check_world_size(self, trained_on: int) -> None:
+        """A run continues on as many processes as it trained on: each one's random state is in the checkpoint."""
+        now = self.ranks.world_size
+        if trained_on != now:
+            raise GankitError(f"{self.run_dir} was trained on {trained_on} process{'es' if trained_on > 1 else ''} "
+                              f"and this is {'a single process' if now == 1 else f'one of {now}'}; resume it on "
+                              f"{trained_on}: {resume_command(self.run_dir, trained_on)}.")
+
     def save(self, periodic: bool = False) -> None:
+        """Write the checkpoint (rank 0; every process takes part and returns once it is on disk)."""
         state = self.state_dict()
-        save_checkpoint(state, self.run_dir / LATEST)
-        if periodic:
-            save_checkpoint(state, self.run_dir / "checkpoints" / f"step_{self.step:07d}.pt")
+        if self.ranks.is_main:
+            save_checkpoint(state, self.run_dir / LATEST)
+            if periodic:
+                save_checkpoint(state, self.run_dir / "checkpoints" / f"step_{self.step:07d}.pt")
+        self.ranks.barrier()
 
     # --- one round -------------------------------------------------------------
 
@@ -238,8 +281,11 @@ class Trainer:
                     loss, logs = player.loss(batch)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward(inputs=params)  # gradients reach this player's parameters only
+                self.ranks.average_gradients(params)
                 optimizer.step()
                 self.model.after_step(player.name)
+                if self.ranks.distributed:  # every process keeps rank 0's buffers, as DDP does
+                    self.ranks.copy_from_main(self.model.buffers())
                 logger.accumulate(player.name, logs)
         for name, ema in self.emas.items():
             ema.update_parameters(getattr(self.model, name))
@@ -309,11 +355,22 @@ class Trainer:
 
     @contextmanager
     def _graceful_interrupt(self):
-        """First Ctrl-C finishes the current round and stops; a second one aborts at once."""
+        """First Ctrl-C finishes the current round and stops (all processes, under torchrun); a second one
+        aborts at once.
+
+        torchrun forwards a Ctrl-C to its workers, and where they share the terminal's process group
+        (torchrun versions that do not start them in a session of their own) they get it from the
+        terminal too, so under torchrun a repeat within TORCHRUN_ECHO_S of the first counts as the same one.
+        """
+        first_at = None
+
         def handler(signum, frame):
-            if self._stop_requested:
+            nonlocal first_at
+            if first_at is None:
+                first_at = time.monotonic()
+                self._stop_requested = True
+            elif not self.ranks.distributed or time.monotonic() - first_at > TORCHRUN_ECHO_S:
                 raise KeyboardInterrupt
-            self._stop_requested = True
 
         try:
             previous = signal.signal(signal.SIGINT, handler)
@@ -326,24 +383,27 @@ class Trainer:
             signal.signal(signal.SIGINT, previous)
 
     def fit(self, total_steps: Optional[int] = None, progress: bool = True) -> bool:
-        """Train up to ``total_steps`` rounds; returns False when stopped by Ctrl-C."""
+        """Train up to ``total_steps`` rounds; returns False when stopped by Ctrl-C (in any process)."""
         total = total_steps or self.total_steps()
-        train = self.config.train
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        if not (self.run_dir / CONFIG_FILE).exists():
-            self.config.save(self.run_dir / CONFIG_FILE)
-        if self.held_out is not None and not (self.run_dir / HOLDOUT_FILE).exists():
-            (self.run_dir / HOLDOUT_FILE).write_text("".join(f"{file}\n" for file in self.held_out))
-        record_machine(self.run_dir, self.step)
-        logger = MetricsLogger(self.run_dir, resume_step=self.step)
+        train, main = self.config.train, self.ranks.is_main
+        if main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            if not (self.run_dir / CONFIG_FILE).exists():
+                self.config.save(self.run_dir / CONFIG_FILE)
+            if self.held_out is not None and not (self.run_dir / HOLDOUT_FILE).exists():
+                (self.run_dir / HOLDOUT_FILE).write_text("".join(f"{file}\n" for file in self.held_out))
+            record_machine(self.run_dir, self.step, self.ranks.world_size)
+        logger = MetricsLogger(self.run_dir, resume_step=self.step, ranks=self.ranks)
         self.model.train()
         bar = tqdm(total=total, initial=self.step, desc=f"{self.config.model}/{self.dataset.spec.name}",
-                   unit="step", disable=not progress, dynamic_ncols=True, mininterval=1.0)
+                   unit="step", disable=not (progress and main), dynamic_ncols=True, mininterval=1.0)
         interval_start, interval_steps = time.perf_counter(), 0
+        stopped = False
         try:
             with self._graceful_interrupt():
-                while self.step < total and not self._stop_requested:
+                while self.step < total and not stopped:
                     self.train_round(logger)
+                    stopped = self.ranks.any(self._stop_requested)  # all processes stop after the same round
                     interval_steps += 1
                     bar.update(1)
                     if self.step % train.log_every == 0 or self.step == total:
@@ -352,13 +412,14 @@ class Trainer:
                         bar.set_postfix({k.replace("/loss", ""): f"{v:.3g}" for k, v in record.items()
                                          if k.endswith("/loss")})
                         interval_start, interval_steps = time.perf_counter(), 0
-                    if self.step % train.sample_every == 0:
+                    if self.step % train.sample_every == 0 and main:
                         self.save_pictures(f"step_{self.step:07d}")
                     if self.step % train.checkpoint_every == 0 and self.step != total:
                         self.save(periodic=True)
         finally:
             bar.close()
             logger.close()
-        self.save(periodic=not self._stop_requested)
-        self.save_pictures("latest")
-        return not self._stop_requested
+        self.save(periodic=not stopped)
+        if main:
+            self.save_pictures("latest")
+        return not stopped
