@@ -1,4 +1,5 @@
-"""Evaluation that fits the data and the model: 2-D mode metrics, image metrics, translation and inpainting scores."""
+"""Evaluation that fits the data and the model: 2-D mode metrics, image metrics, translation, inpainting and
+super-resolution scores."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,7 +51,8 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
     """The metrics that fit ``dataset`` (the test split) on ``n_samples`` samples of ``model``.
 
     Translation models are scored on translations of two-domain ``dataset``, inpainting models on its
-    images with holes (gankit.metrics.translation, gankit.metrics.inpainting), the others on samples.
+    images with holes, super-resolution models on its whole photos, downscaled and upscaled
+    (gankit.metrics.translation, .inpainting, .superres), the others on samples.
     ``plot``, when given, receives a picture of the samples (or inputs and outputs) that were scored;
     ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics, and an image
     folder's memorisation check, may read; ``nearest_plot`` receives that check's picture;
@@ -67,6 +69,10 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
         from gankit.metrics.inpainting import inpainting_metrics
 
         return inpainting_metrics(model, dataset, n_samples, plot)
+    if model.family == "superres":
+        from gankit.metrics.superres import superres_metrics
+
+        return superres_metrics(model, dataset, n_samples, plot)
     samples = generate(model, n_samples)
     if isinstance(dataset, GaussianMixture2D):
         metrics = mode_metrics(samples, dataset.modes, dataset.std)
