@@ -176,7 +176,7 @@ def test_a_colour_folder_run_fills_colour_images_and_refuses_grey_ones(capsys, t
 
 @pytest.mark.parametrize("setting,fragment", [("options.mask_size=1.5", "at least as large as the image"),
                                               ("options.stroke_width=1.2", "as wide as the image or wider"),
-                                              ("train.ema_decay=0.99", "not offered for translation and inpainting")])
+                                              ("train.ema_decay=0.99", "not offered for inpainting models")])
 def test_bad_mask_sizes_and_ema_are_refused_before_a_run_is_written(capsys, tmp_path, setting, fragment):
     code, _, err = run(capsys, "train", "context-encoder", "--data", "digits", "--steps", "1", "--set", setting,
                        "--out", tmp_path / "run", *TINY)

@@ -86,7 +86,7 @@ def test_mnist_negative_is_255_minus_each_digit_with_its_label(shared_data, mnis
 def test_mnist_m_train_and_test_photos_are_disjoint_and_load_offline():
     assert set(MNIST_M_PHOTOS["train"]).isdisjoint(MNIST_M_PHOTOS["test"])
     for names in MNIST_M_PHOTOS.values():
-        for photo in load_photos(names):
+        for photo in load_photos(names, "the MNIST-M background photos"):
             assert photo.dtype == torch.uint8 and photo.dim() == 3 and photo.shape[-1] == 3
 
 
@@ -94,7 +94,7 @@ def test_mnist_m_is_each_digit_subtracted_from_a_recorded_photo_crop(shared_data
     mnist_m = load_dataset("mnist-m", str(shared_data), "test", download=False)
     assert mnist_m.spec.shape == (3, 28, 28) and mnist_m.images.dtype == torch.uint8
     assert torch.equal(mnist_m.labels, mnist_test.labels)
-    photos = load_photos(MNIST_M_PHOTOS["test"])
+    photos = load_photos(MNIST_M_PHOTOS["test"], "the MNIST-M background photos")
     images, placements = blend(mnist_test.images, photos, MNIST_M_SEEDS["test"])
     assert torch.equal(images, mnist_m.images)
     assert len(placements[:, 0].unique()) == len(photos)  # every photo is used
@@ -330,7 +330,7 @@ def test_photos_that_cannot_be_loaded_are_one_clear_error(monkeypatch):
 
     monkeypatch.setattr(skimage.data, "astronaut", offline)
     with pytest.raises(DataNotFound, match="MNIST-M background photos could not be loaded"):
-        load_photos(("astronaut",))
+        load_photos(("astronaut",), "the MNIST-M background photos")
 
 
 def test_a_run_on_mnist_colour_records_its_attributes(shared_data, tmp_path):

@@ -148,7 +148,7 @@ def test_one_step_updates_every_player_and_pictures_input_masked_filled(tmp_path
 
 
 def test_ema_is_refused(tmp_path):
-    with pytest.raises(GankitError, match="not offered for translation and inpainting"):
+    with pytest.raises(GankitError, match="not offered for inpainting models"):
         trainer(tmp_path, digits16(), ema_decay=0.9)
 
 

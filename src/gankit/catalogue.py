@@ -29,6 +29,10 @@ DATASETS = {
     "unpaired:A>B": "unpaired translation: A from the even-indexed digits, B from the odd ones",
     "pairs:folder:PATH": "pix2pix layout: side-by-side A|B images in PATH/train/ and PATH/test/ (or val/)",
     "unpaired:folder:PATH": "CycleGAN layout: PATH/trainA/, trainB/, testA/, testB/",
+    "photos": "super-resolution: random crops (data.image_size, default 96) of 4 colour photos shipped with "
+              "scikit-image; 3 other photos (scikit-image, scikit-learn) held out whole for testing",
+    "photos:folder:PATH": "super-resolution: random crops of every image under PATH at full resolution; "
+                          "a seeded share of whole images (data.holdout) is kept out of training",
 }
 
 MODELS_DIR = Path(__file__).parent / "models"

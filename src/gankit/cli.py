@@ -1,4 +1,5 @@
-"""The ``gankit`` command line: list, train, sample, translate, inpaint, encode, eval, bench, report, classifier."""
+"""The ``gankit`` command line: list, train, sample, translate, inpaint, encode, upscale, eval, bench, report,
+classifier."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ from gankit.errors import GankitError
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 FAMILY_ORDER = ("unconditional", "conditional", "semi-supervised", "clustering", "encoder", "translation",
-                "inpainting", "coupled")
+                "inpainting", "coupled", "superres")
 RUN_DATA_ROOT_HELP = ("where the run's data is now, if it has moved (default: the folder recorded in its "
                       "config.yaml, which stays unchanged)")
 
@@ -490,6 +491,71 @@ def _cmd_encode(args) -> int:
     return 0
 
 
+def _readable_images(folder: Path) -> list[tuple[Path, tuple[int, int]]]:
+    """(file, (width, height)) of every image PIL can decode under ``folder`` (recursively, sorted); every
+    other file is skipped with a warning on stderr."""
+    from PIL import Image, UnidentifiedImageError
+
+    found = []
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        try:
+            with Image.open(file) as image:
+                image.load()
+                found.append((file, image.size))
+        except (OSError, UnidentifiedImageError, ValueError):
+            print(f"gankit: warning: skipping {file}, which is not an image.", file=sys.stderr)
+    return found
+
+
+def _cmd_upscale(args) -> int:
+    from PIL import Image
+    from torchvision.transforms.v2.functional import pil_to_tensor, to_pil_image
+
+    from gankit.data.base import float_to_uint8, uint8_to_float
+    from gankit.metrics.superres import upscale_tiled
+    from gankit.models.superres.base import PerceptualGANModel
+    from gankit.registry import all_models
+    from gankit.train.run import load_model
+
+    run_dir = Path(args.run_dir)
+    config, model, step = load_model(run_dir, args.device)
+    if model.family != "superres":
+        upscalers = ", ".join(name for name, cls in all_models().items() if cls.family == "superres")
+        raise GankitError(f"{run_dir} is a {config.model} run, which does not upscale images; gankit upscale "
+                          f"needs a run of a super-resolution model ({upscalers}).")
+    if args.tile < 1:
+        raise GankitError("--tile must be at least 1.")
+    if args.alpha is not None:
+        if not isinstance(model, PerceptualGANModel):
+            raise GankitError(f"--alpha blends a GAN run's G with the PSNR run it started from (srgan, esrgan); "
+                              f"{config.model} is a PSNR model.")
+        model.interpolate(args.alpha)
+    folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
+    if not folder.is_dir():
+        raise GankitError(f"--input {folder} is not a folder of images.")
+    if out.exists() and not out.is_dir():
+        raise GankitError(f"--out {out} is a file; give a folder for the upscaled images.")
+    images = _readable_images(folder)
+    if not images:
+        raise GankitError(f"no readable images found in {folder}.")
+    small = next(((file, size) for file, size in images if min(size) < model.scale), None)
+    if small is not None:
+        raise GankitError(f"{small[0]} is {small[1][0]}x{small[1][1]} pixels, smaller than this run's scale factor "
+                          f"{model.scale}, so it has no low-resolution pixels to upscale; remove it.")
+    names = [f"{file.stem}.png" for file, _ in images]
+    clashes = sorted({name for name in names if names.count(name) > 1 or (out / name).exists()})
+    if clashes:
+        raise GankitError(f"{out / clashes[0]} would be written twice or already exists; choose an empty --out.")
+    out.mkdir(parents=True, exist_ok=True)
+    for (file, _), name in zip(images, names):  # one image in memory at a time, upscaled tile by tile
+        with Image.open(file) as image:
+            lr = uint8_to_float(pil_to_tensor(image.convert("RGB")).unsqueeze(0))
+        to_pil_image(float_to_uint8(upscale_tiled(model, lr, args.tile)[0])).save(out / name)
+    blend = "" if args.alpha is None else f", interpolated with alpha {args.alpha}"
+    print(f"upscaled {len(images)} images {model.scale}x ({config.model} step {step}{blend}) into {out}")
+    return 0
+
+
 def _feature_net(spec: str):
     """--features NET=FILE: a torchvision ImageNet network loaded from the user's weights file."""
     from gankit.metrics.features import FEATURE_NETS, ImageNetFeatures
@@ -648,6 +714,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "go to FILE.txt beside it")
     encode.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     encode.set_defaults(func=_cmd_encode)
+    upscale = sub.add_parser("upscale", help="upscale your images with a super-resolution model")
+    upscale.add_argument("run_dir")
+    upscale.add_argument("--input", required=True, metavar="DIR", help="images of any size (searched recursively)")
+    upscale.add_argument("--out", required=True, metavar="DIR", help="where the upscaled images go, one PNG each")
+    upscale.add_argument("--tile", type=int, default=128, metavar="T",
+                         help="input pixels per tile side (default 128); memory grows with T^2, not the image")
+    upscale.add_argument("--alpha", type=float, metavar="A",
+                         help="srgan, esrgan: network interpolation, (1 - A) x the PSNR run's G + A x the GAN's")
+    upscale.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    upscale.set_defaults(func=_cmd_upscale)
 
     ev = sub.add_parser("eval", help="compute the metrics that fit a run's data; writes RUN_DIR/eval.json")
     ev.add_argument("run_dir")

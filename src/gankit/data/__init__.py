@@ -6,21 +6,23 @@ from typing import Optional, Union
 from gankit.catalogue import DATASETS
 from gankit.data.base import Batch, DataSpec, ImageDataset, float_to_uint8, uint8_to_float
 from gankit.data.images import FolderImages, data_root, digits, draw_holdout, image_folder, resize, torchvision_set
+from gankit.data.superres import FolderPhotos, Photos, is_photo_data, photo_folder, shipped_photos
 from gankit.data.toy2d import GaussianMixture2D, grid25, ring8
 from gankit.data.translation import MNIST_DOMAINS, TwoDomainDataset, mnist_domain, mnist_translation, translation_folder
 from gankit.errors import GankitError
 
 ImageData = Union[ImageDataset, TwoDomainDataset]
-Dataset = Union[ImageData, GaussianMixture2D]
+Dataset = Union[ImageData, Photos, GaussianMixture2D]
 
 DERIVED_FROM_MNIST = MNIST_DOMAINS[1:]  # mnist-edges, mnist-m, mnist-colour, mnist-negative
 # read from a torchvision-layout folder (--data-root / $GANKIT_DATA), as are pairs:A>B and unpaired:A>B
 ROOTED = ("mnist", "fashion-mnist", *DERIVED_FROM_MNIST)
-FOLDER_PREFIXES = ("folder:", "pairs:folder:", "unpaired:folder:")
+FOLDER_PREFIXES = ("folder:", "pairs:folder:", "unpaired:folder:", "photos:folder:")
 
 
 def split_folder(name: str) -> Optional[tuple[str, str]]:
-    """(prefix, PATH) of an image-folder dataset name (folder:PATH, pairs:folder:PATH, unpaired:folder:PATH)."""
+    """(prefix, PATH) of an image-folder dataset name (folder:PATH, pairs:folder:PATH, unpaired:folder:PATH,
+    photos:folder:PATH)."""
     prefix = next((prefix for prefix in FOLDER_PREFIXES if name.startswith(prefix)), None)
     return None if prefix is None else (prefix, name[len(prefix):])
 
@@ -33,7 +35,15 @@ def is_rooted(name: str) -> bool:
 def load_dataset(name: str, root: Optional[str] = None, split: str = "train",
                  image_size: Optional[int] = None, channels: Optional[int] = None,
                  download: bool = True) -> Dataset:
-    """Load a dataset by name; images come back resized to ``image_size`` when given."""
+    """Load a dataset by name; images come back resized to ``image_size`` when given (super-resolution
+    photos stay whole: ``image_size`` is the side of their training crops)."""
+    if is_photo_data(name):
+        if channels not in (None, 3):
+            raise GankitError(f"super-resolution photos are colour images; data.channels must be 3 (or unset), "
+                              f"not {channels}.")
+        if name == "photos":
+            return shipped_photos(split, image_size)
+        return photo_folder(split_folder(name)[1], image_size)
     if name == "ring8":
         return ring8()
     if name == "grid25":
@@ -68,6 +78,7 @@ def resized(dataset: ImageData, size: Optional[int]) -> ImageData:
     return dataset.with_images(resize(dataset.images, size))
 
 
-__all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "FolderImages", "GaussianMixture2D", "ImageDataset", "ROOTED",
+__all__ = ["Batch", "DataSpec", "Dataset", "DATASETS", "FolderImages", "FolderPhotos", "GaussianMixture2D",
+           "ImageDataset", "Photos", "ROOTED",
            "TwoDomainDataset", "data_root", "draw_holdout", "float_to_uint8", "is_rooted", "load_dataset", "resized",
            "split_folder", "uint8_to_float"]

@@ -71,6 +71,24 @@ def torchvision_set(name: str, root: Optional[str], split: str, download: bool) 
     return ImageDataset(name, dataset.data.unsqueeze(1).contiguous(), dataset.targets.long(), num_classes=10)
 
 
+def load_photos(names: tuple[str, ...], what: str) -> list[Tensor]:
+    """The named colour photos as uint8 (H, W, 3): scikit-learn's sample images (china, flower),
+    else scikit-image's bundled ``skimage.data`` images. ``what`` names them in the error message."""
+    import numpy as np
+    import skimage.data
+    from sklearn.datasets import load_sample_image
+
+    def photo(name: str) -> np.ndarray:
+        return load_sample_image(f"{name}.jpg") if name in ("china", "flower") else getattr(skimage.data, name)()
+
+    try:
+        return [torch.from_numpy(np.array(photo(name))) for name in names]  # a writable copy
+    except Exception as error:  # an old scikit-image may fetch some photos over the network
+        raise DataNotFound(f"{what} could not be loaded from scikit-image and scikit-learn "
+                           f"({type(error).__name__}: {str(error)[:100]}); scikit-image 0.26 and scikit-learn ship "
+                           f"all of them ({', '.join(names)}).") from None
+
+
 GREY_MODES = ("1", "L", "LA", "I", "I;16", "F")  # PIL modes that hold one grey channel
 
 

@@ -22,7 +22,6 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors import SafetensorError
@@ -30,7 +29,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from gankit.data.base import Batch, DataSpec, ImageBatches, ImageDataset
-from gankit.data.images import pil_mode, read_images, square, torchvision_set
+from gankit.data.images import load_photos, pil_mode, read_images, square, torchvision_set
 from gankit.errors import DataNotFound, GankitError
 
 # mnist first, then those derived from it
@@ -146,23 +145,6 @@ def combination_attributes(index: Tensor, sizes: tuple[int, ...]) -> Tensor:
     return torch.stack(torch.unravel_index(index, sizes), 1)
 
 
-def load_photos(names: tuple[str, ...]) -> list[Tensor]:
-    """The named colour photos as uint8 (H, W, 3): scikit-learn's sample images (china, flower),
-    else scikit-image's bundled ``skimage.data`` images."""
-    import skimage.data
-    from sklearn.datasets import load_sample_image
-
-    def photo(name: str) -> np.ndarray:
-        return load_sample_image(f"{name}.jpg") if name in ("china", "flower") else getattr(skimage.data, name)()
-
-    try:
-        return [torch.from_numpy(np.array(photo(name))) for name in names]  # a writable copy
-    except Exception as error:  # an old scikit-image may fetch some photos over the network
-        raise DataNotFound(f"the MNIST-M background photos could not be loaded from scikit-image and scikit-learn "
-                           f"({type(error).__name__}: {str(error)[:100]}); scikit-image 0.26 and scikit-learn ship all of them "
-                           f"({', '.join(names)}).") from None
-
-
 def blend(digits: Tensor, photos: list[Tensor], seed: int) -> tuple[Tensor, Tensor]:
     """MNIST-M images of uint8 (N, 1, S, S) ``digits``: |crop - digit| per channel for a random
     S x S crop of one of ``photos`` (uint8 (H, W, 3)), and where each crop came from as (N, 3)
@@ -194,7 +176,8 @@ def mnist_m_images(mnist: ImageDataset, split: str) -> Tensor:
     path = cache_dir() / f"mnist-m-{split}-v{MNIST_M_VERSION}.safetensors"
     images = _read_cache(path, mnist)
     if images is None:
-        images, _ = blend(mnist.images, load_photos(MNIST_M_PHOTOS[split]), MNIST_M_SEEDS[split])
+        photos = load_photos(MNIST_M_PHOTOS[split], "the MNIST-M background photos")
+        images, _ = blend(mnist.images, photos, MNIST_M_SEEDS[split])
         _write_cache(path, {"images": images, "labels": mnist.labels})
     return images
 

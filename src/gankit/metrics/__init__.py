@@ -1,5 +1,5 @@
 """Evaluation that fits the data and the model: 2-D mode metrics, image metrics, translation, inpainting,
-encoder and coupled pair scores."""
+encoder, coupled pair and super-resolution scores."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,9 +51,10 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
     """The metrics that fit ``dataset`` (the test split) on ``n_samples`` samples of ``model``.
 
     Translation models are scored on translations of two-domain ``dataset``, inpainting models on its
-    images with holes, coupled models on pairs drawn from one z (gankit.metrics.translation, .inpainting,
-    .coupled), encoder models on their reconstructions and codes as well as their samples
-    (gankit.metrics.encoders), the others on samples.
+    images with holes, coupled models on pairs drawn from one z, super-resolution models on its whole
+    photos, downscaled and upscaled (gankit.metrics.translation, .inpainting, .coupled, .superres), encoder
+    models on their reconstructions and codes as well as their samples (gankit.metrics.encoders), the others
+    on samples.
     ``plot``, when given, receives a picture of the samples (or inputs and outputs) that were scored;
     ``task_data`` (gankit.metrics.tasks.TaskData) is what the model's task metrics, and an image
     folder's memorisation check, may read; ``nearest_plot`` receives that check's picture;
@@ -78,6 +79,10 @@ def evaluate(model, dataset: Dataset, n_samples: int, plot: Optional[Path] = Non
         from gankit.metrics.encoders import encoder_metrics
 
         return encoder_metrics(model, dataset, n_samples, plot, task_data, nearest_plot, swd_settings, feature_nets)
+    if model.family == "superres":
+        from gankit.metrics.superres import superres_metrics
+
+        return superres_metrics(model, dataset, n_samples, plot)
     samples = generate(model, n_samples)
     if isinstance(dataset, GaussianMixture2D):
         metrics = mode_metrics(samples, dataset.modes, dataset.std)

@@ -143,5 +143,9 @@ class Model(nn.Module):
     def after_step(self, player: str) -> None:
         """Called after each optimizer step of ``player`` (weight clipping, controllers)."""
 
+    def warm_start(self) -> None:
+        """Called by the trainer once, before a new run's first round (never on resume, nor when a
+        trained run is loaded): where a model copies pretrained weights and checks the files it needs."""
+
     def noise(self, n: int) -> Tensor:
         return torch.randn(n, self.options.z_dim, device=self.device)

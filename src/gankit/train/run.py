@@ -22,7 +22,7 @@ import torch
 import yaml
 
 from gankit.config import DataConfig, RunConfig, resolve
-from gankit.data import DataSpec, FolderImages, data_root, draw_holdout, is_rooted, split_folder
+from gankit.data import DataSpec, FolderImages, FolderPhotos, data_root, draw_holdout, is_rooted, split_folder
 from gankit.errors import DataNotFound, GankitError
 from gankit.machine import describe
 from gankit.registry import get_model
@@ -34,6 +34,7 @@ LATEST = Path("checkpoints") / "latest.pt"
 MACHINE_FILE = "machine.json"
 HOLDOUT_FILE = "holdout.txt"
 NEAREST_PICTURE = "nearest_train.png"
+HELD_OUT_FOLDERS = (FolderImages, FolderPhotos)  # image folders a run splits, keeping a share out of training
 
 
 def dataset_slug(name: str) -> str:
@@ -100,12 +101,12 @@ def folder_part(dataset, run_dir: Path, split: str):
     RUN/holdout.txt lists them; other data comes back unchanged. A folder run without holdout.txt
     (trained before gankit kept images out) trained on, and is scored against, the whole folder."""
     path = run_dir / HOLDOUT_FILE
-    if not isinstance(dataset, FolderImages) or not path.is_file():
+    if not isinstance(dataset, HELD_OUT_FOLDERS) or not path.is_file():
         return dataset
     part = dataset.part(path.read_text().splitlines(), held_out=split != "train")
     if not len(part):
         which = "training" if split == "train" else "held-out"
-        raise GankitError(f"{dataset.spec.name[len('folder:'):]} no longer holds any of this run's {which} images "
+        raise GankitError(f"{split_folder(dataset.spec.name)[1]} no longer holds any of this run's {which} images "
                           f"({path} lists the held-out ones); pass --data-root DIR if they have moved.")
     return part
 
@@ -113,7 +114,7 @@ def folder_part(dataset, run_dir: Path, split: str):
 def training_part(dataset, run_dir: Path, fraction: float, seed: int):
     """(training images, the files to record in RUN/holdout.txt or None) for a run starting or resuming
     in ``run_dir``: a new image-folder run keeps a seeded ``fraction`` out; a run that exists keeps its split."""
-    if not isinstance(dataset, FolderImages) or any((run_dir / f).is_file() for f in (HOLDOUT_FILE, LATEST)):
+    if not isinstance(dataset, HELD_OUT_FOLDERS) or any((run_dir / f).is_file() for f in (HOLDOUT_FILE, LATEST)):
         return folder_part(dataset, run_dir, "train"), None
     held_out = draw_holdout(dataset, fraction, seed)
     return dataset.part(held_out, held_out=False), held_out
@@ -139,7 +140,7 @@ def run_data(config: RunConfig, split: str, data_root: Optional[str] = None, run
         where = image_folder[1] if image_folder is not None else data.root or "the default root"
         raise GankitError(f"this run's data ({config.data.name}) is no longer at {where}, where config.yaml says "
                           f"it was; pass --data-root DIR to point the run at it.") from None
-    if isinstance(dataset, FolderImages) and run_dir is None:
+    if isinstance(dataset, HELD_OUT_FOLDERS) and run_dir is None:
         raise ValueError("an image-folder run's data needs its run directory, which records its held-out split")
     return dataset if run_dir is None else folder_part(dataset, run_dir, split)
 

@@ -25,13 +25,14 @@ import torch
 from tqdm import tqdm
 
 from gankit.config import DEFAULT_STEPS, DataConfig, RunConfig
-from gankit.data import Dataset, load_dataset, resized
+from gankit.data import Dataset, Photos, load_dataset, resized
 from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, sample_grid
 from gankit.metrics.coupled import coupled_grid
 from gankit.metrics.encoders import encoder_grid
 from gankit.metrics.inpainting import inpainting_grid
+from gankit.metrics.superres import GRID_COLUMNS, superres_grid
 from gankit.metrics.tasks import TaskData
 from gankit.metrics.translation import translation_grid
 from gankit.registry import get_model
@@ -92,16 +93,22 @@ class Trainer:
             data = config.data if self.ranks.is_main else dataclasses.replace(config.data, download=False)
             with self.ranks.main_first():
                 self.dataset = load_data(data)
+        if isinstance(self.dataset, Photos) and model_cls.family != "superres":
+            raise GankitError(f"{self.dataset.spec.name} holds whole photos of many sizes, for super-resolution "
+                              f"models; {config.model} trains on images of one size, such as folder:PATH gives.")
         self._check_labels(model_cls)
         self.held_out = None  # a new image-folder run's held-out files, written to RUN/holdout.txt by fit()
         if dataset is None:
             self.dataset, self.held_out = training_part(self.dataset, run_dir, config.data.holdout, train.seed)
         self.dataset, resize_note = self._fit_image_size(model_cls, self.dataset)
-        if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting", "encoder"):
+        if train.ema_decay > 0 and model_cls.family in ("translation", "inpainting", "encoder", "superres"):
             # Averaged weights need their BatchNorm statistics re-estimated, which takes samples from noise
             # (and, for an encoder, real images).
-            raise GankitError(f"train.ema_decay is not offered for translation and inpainting models or encoder "
-                              f"models such as {config.model}; leave it at 0.")
+            raise GankitError(f"train.ema_decay is not offered for {model_cls.family} models such as "
+                              f"{config.model}; leave it at 0.")
+        if train.epochs is not None and isinstance(self.dataset, Photos):
+            raise GankitError(f"{self.dataset.spec.name} gives endless random crops rather than a set of images to "
+                              f"pass over, so train.epochs has no meaning for it; give train.steps.")
         train.precision = self._choose_precision(train.precision)
         torch.manual_seed(train.seed)
         try:
@@ -317,8 +324,8 @@ class Trainer:
 
     def save_pictures(self, name: str) -> Optional[Path]:
         """samples/NAME.png: samples, inputs above their translations, inputs above their masked and filled
-        versions, pairs from one z (a row of each domain), or inputs above their reconstructions and prior
-        samples; None for a model that makes no pictures."""
+        versions, pairs from one z (a row of each domain), inputs above their reconstructions and prior
+        samples, or bicubic above upscaled above HR crops; None for a model that makes no pictures."""
         path = self.run_dir / "samples" / f"{name}.png"
         path.parent.mkdir(exist_ok=True)
         n = SCATTER_SAMPLES if not self.dataset.spec.is_image else GRID_SAMPLES
@@ -332,9 +339,10 @@ class Trainer:
                 samples, per_row = inpainting_grid(model, self.dataset)
             elif model.family == "coupled":  # a row of domain A above the same z's in domain B
                 samples, per_row = coupled_grid(model)
-
             elif model.family == "encoder":  # inputs, reconstructions, prior samples, from the training set
                 samples, per_row = encoder_grid(model, self.dataset)
+            elif model.family == "superres":  # bicubic, upscaled, HR, of fixed training crops
+                samples, per_row = superres_grid(model, self.dataset.picture_crops(GRID_COLUMNS))
             else:
                 samples, per_row = sample_grid(model, n)
         save_samples(samples, path, getattr(self.dataset, "modes", None), f"{self.config.model} step {self.step}",
@@ -386,6 +394,8 @@ class Trainer:
         """Train up to ``total_steps`` rounds; returns False when stopped by Ctrl-C (in any process)."""
         total = total_steps or self.total_steps()
         train, main = self.config.train, self.ranks.is_main
+        if self.step == 0:
+            self.model.warm_start()  # before anything is written, so a bad pretrained file leaves no run
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             if not (self.run_dir / CONFIG_FILE).exists():
