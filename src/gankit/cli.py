@@ -314,6 +314,22 @@ def _check_translates(config, model) -> None:
                           f"options.source_only), so it translates nothing.")
 
 
+def _load_run_of(args, family: str, lacks: str, needs: str, use_ema: bool = True):
+    """(config, model, step) of ``args.run_dir``, which must hold a model of ``family``; else one
+    sentence saying that the run's model ``lacks`` what the command ``needs`` (e.g. "does not inpaint images",
+    "an inpainting model")."""
+    from gankit.registry import all_models
+    from gankit.train.run import load_model
+
+    run_dir = Path(args.run_dir)
+    config, model, step = load_model(run_dir, args.device, use_ema=use_ema)
+    if model.family != family:
+        fitting = ", ".join(name for name, cls in all_models().items() if cls.family == family)
+        raise GankitError(f"{run_dir} is a {config.model} run, which {lacks}; gankit {args.command} needs a run "
+                          f"of {needs} ({fitting}).")
+    return config, model, step
+
+
 def _cmd_translate(args) -> int:
     import torch
     from torchvision.transforms.v2.functional import to_pil_image
@@ -321,15 +337,9 @@ def _cmd_translate(args) -> int:
     from gankit.data.base import float_to_uint8, uint8_to_float
     from gankit.data.images import read_images, square
     from gankit.metrics.translation import translate_all
-    from gankit.registry import all_models
-    from gankit.train.run import load_model
 
-    run_dir = Path(args.run_dir)
-    config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
-    if model.family != "translation":
-        translators = ", ".join(name for name, cls in all_models().items() if cls.family == "translation")
-        raise GankitError(f"{run_dir} is a {config.model} run, which does not translate images; gankit translate "
-                          f"needs a run of an image-to-image model ({translators}).")
+    config, model, step = _load_run_of(args, "translation", "does not translate images", "an image-to-image model",
+                                       use_ema=not args.no_ema)
     _check_translates(config, model)
     if args.direction not in model.directions():
         raise GankitError(f"{config.model} translates from domain A to B only; leave out --direction b2a.")
@@ -425,15 +435,8 @@ def _cmd_inpaint(args) -> int:
     from gankit.data.base import float_to_uint8, uint8_to_float
     from gankit.data.images import square
     from gankit.metrics.inpainting import inpaint_all
-    from gankit.registry import all_models
-    from gankit.train.run import load_model
 
-    run_dir = Path(args.run_dir)
-    config, model, step = load_model(run_dir, args.device)
-    if model.family != "inpainting":
-        painters = ", ".join(name for name, cls in all_models().items() if cls.family == "inpainting")
-        raise GankitError(f"{run_dir} is a {config.model} run, which does not inpaint images; gankit inpaint "
-                          f"needs a run of an inpainting model ({painters}).")
+    config, model, step = _load_run_of(args, "inpainting", "does not inpaint images", "an inpainting model")
     folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
     if not folder.is_dir():
         raise GankitError(f"--input {folder} is not a folder of images.")
@@ -462,15 +465,8 @@ def _cmd_encode(args) -> int:
     from gankit.data.base import uint8_to_float
     from gankit.data.images import square
     from gankit.metrics.encoders import encode_all
-    from gankit.registry import all_models
-    from gankit.train.run import load_model
 
-    run_dir = Path(args.run_dir)
-    config, model, step = load_model(run_dir, args.device)
-    if model.family != "encoder":
-        encoders = ", ".join(name for name, cls in all_models().items() if cls.family == "encoder")
-        raise GankitError(f"{run_dir} is a {config.model} run, which has no encoder; gankit encode needs a run of "
-                          f"an encoder model ({encoders}).")
+    config, model, step = _load_run_of(args, "encoder", "has no encoder", "an encoder model")
     folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
     order = out.with_suffix(".txt")
     if not folder.is_dir():
@@ -514,15 +510,8 @@ def _cmd_upscale(args) -> int:
     from gankit.data.base import float_to_uint8, uint8_to_float
     from gankit.metrics.superres import upscale_tiled
     from gankit.models.superres.base import PerceptualGANModel
-    from gankit.registry import all_models
-    from gankit.train.run import load_model
 
-    run_dir = Path(args.run_dir)
-    config, model, step = load_model(run_dir, args.device)
-    if model.family != "superres":
-        upscalers = ", ".join(name for name, cls in all_models().items() if cls.family == "superres")
-        raise GankitError(f"{run_dir} is a {config.model} run, which does not upscale images; gankit upscale "
-                          f"needs a run of a super-resolution model ({upscalers}).")
+    config, model, step = _load_run_of(args, "superres", "does not upscale images", "a super-resolution model")
     if args.tile < 1:
         raise GankitError("--tile must be at least 1.")
     if args.alpha is not None:
