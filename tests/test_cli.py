@@ -31,6 +31,15 @@ def snapshot(folder: Path) -> dict:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def write_images(folder: Path, count: int, size: tuple[int, int], mode: str, seed: int = 0) -> None:
+    """``count`` random-noise PNGs of ``size`` (width, height) in PIL ``mode`` ("L" or "RGB") under ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    shape = (size[1], size[0]) + ((3,) if mode == "RGB" else ())
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(folder / f"img{i:02d}.png")
+
+
 def assert_one_sentence_error(code, err, fragment):
     assert code == 2
     lines = err.strip().splitlines()
@@ -126,6 +135,18 @@ def test_console_script_exit_code(tmp_path):
 
 
 # --- bad input -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("command,out,fragment", [("translate", "out", "does not translate images"),
+                                                 ("inpaint", "out", "does not inpaint images"),
+                                                 ("encode", "codes.npy", "which has no encoder"),
+                                                 ("upscale", "out", "does not upscale images")])
+def test_run_commands_refuse_a_run_of_another_family(capsys, dcgan_run, tmp_path, command, out, fragment):
+    write_images(tmp_path / "mine", 2, (16, 16), "L")
+    before = snapshot(dcgan_run)
+    code, _, err = run(capsys, command, dcgan_run, "--input", tmp_path / "mine", "--out", tmp_path / out)
+    assert_one_sentence_error(code, err, fragment)
+    assert snapshot(dcgan_run) == before and not (tmp_path / out).exists()
+
 
 def test_unknown_model(capsys):
     assert_one_sentence_error(*run(capsys, "train", "dcgna")[::2], "did you mean 'dcgan'")

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from test_cli import assert_one_sentence_error, run, snapshot
-from test_cli_translation import write_images
+from test_cli import assert_one_sentence_error, run, snapshot, write_images
 
 from gankit.cli import main
 from gankit.data import uint8_to_float
@@ -83,17 +82,6 @@ def test_encode_exports_codes_in_file_order(capsys, aae_run, tmp_path):
     _, model, _ = load_model(aae_run)
     images = uint8_to_float(torch.cat([square(image, 8) for _, image in read_images(tmp_path / "mine", "L")]))
     assert np.allclose(codes, encode_all(model, images).numpy())
-
-
-def test_encode_refuses_a_run_without_an_encoder(capsys, tmp_path):
-    run_dir = tmp_path / "dcgan"
-    assert main(["train", "dcgan", "--data", "digits", "--steps", "1", "--out", str(run_dir), "-q",
-                 "--set", "options.width=8", "--set", "train.eval_samples=0"]) == 0
-    write_images(tmp_path / "mine", 2, (16, 16), "L")
-    before = snapshot(run_dir)
-    code, _, err = run(capsys, "encode", run_dir, "--input", tmp_path / "mine", "--out", tmp_path / "codes.npy")
-    assert_one_sentence_error(code, err, "which has no encoder")
-    assert snapshot(run_dir) == before and not (tmp_path / "codes.npy").exists()
 
 
 @pytest.mark.parametrize("images,out,fragment", [
