@@ -132,3 +132,20 @@ def test_running_one_row_keeps_the_other_rows_in_the_tables(tmp_path):
     # a row whose settings changed since its run is left out of the tables until it is run again
     path.write_text(path.read_text().replace("width: 8", "width: 6"))
     assert {r["row"] for r in run_suite(str(path), out, jobs=1, threads=1, only=["other"])} == {"other"}
+
+
+def test_rescore_evaluates_finished_runs_again_without_training_them(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SUITE.replace("seeds: [0, 1]", "seeds: [0]"))
+    out = tmp_path / "out"
+    (first,) = run_suite(str(path), out, jobs=1, threads=1)
+    run = out / "runs" / "small" / "ring8" / "seed0"
+    checkpoints = {p: p.stat().st_mtime_ns for p in (run / "checkpoints").iterdir()}
+    # a result scored by an older version of the metrics: rescoring replaces its numbers, not its training
+    stale = {**first, "metrics": {"modes": -1.0}, "train_seconds": 123.0}
+    (run / "result.json").write_text(json.dumps(stale))
+    (again,) = run_suite(str(path), out, jobs=1, threads=1, rescore=True)
+    assert again["metrics"] == first["metrics"]  # the same weights, scored the same seeded way
+    assert again["train_seconds"] == 123.0 and again["steps"] == first["steps"] == 6
+    assert {p: p.stat().st_mtime_ns for p in (run / "checkpoints").iterdir()} == checkpoints
+    assert "-1.0" not in (out / "leaderboard.md").read_text()

@@ -592,7 +592,7 @@ def _cmd_bench(args) -> int:
     if args.jobs < 1 or (args.threads is not None and args.threads < 1):
         raise GankitError("--jobs and --threads must be at least 1.")
     out = Path(args.out) if args.out else Path("bench") / suite_path(args.suite).stem
-    run_suite(args.suite, out, jobs=args.jobs, threads=args.threads, only=args.only)
+    run_suite(args.suite, out, jobs=args.jobs, threads=args.threads, only=args.only, rescore=args.rescore)
     print((out / "leaderboard.md").read_text())
     return 0
 
@@ -739,6 +739,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--jobs", type=int, default=1, help="runs in parallel (default 1)")
     bench.add_argument("--threads", type=int, help="torch threads per run (default: cores / jobs)")
     bench.add_argument("--only", nargs="+", metavar="ROW", help="run only these rows of the suite")
+    bench.add_argument("--rescore", action="store_true",
+                       help="evaluate finished runs again with the current metrics (no training) and rewrite "
+                            "the tables")
     bench.set_defaults(func=_cmd_bench)
 
     report = sub.add_parser("report", help="one self-contained HTML page for a run directory or a bench folder")

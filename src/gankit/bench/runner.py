@@ -34,10 +34,12 @@ class RunSpec:
     tree: dict  # config tree {model, data, train, options}
     eval_samples: Optional[int]
     run_dir: Path = field(default=Path())
+    rescore: bool = False  # evaluate a finished run again instead of skipping it
 
     def to_json(self) -> str:
         return json.dumps({"row": self.row, "dataset": self.dataset, "seed": self.seed, "tree": self.tree,
-                           "eval_samples": self.eval_samples, "run_dir": str(self.run_dir)})
+                           "eval_samples": self.eval_samples, "run_dir": str(self.run_dir),
+                           "rescore": self.rescore})
 
 
 def suite_path(name_or_path: str) -> Path:
@@ -86,7 +88,8 @@ def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
 
 
 def run_one(spec: RunSpec) -> dict:
-    """Train (or resume) one run, evaluate it, and write its result.json."""
+    """Train (or resume) one run, evaluate it, and write its result.json. A finished run given with
+    ``spec.rescore`` is only evaluated again, from its last checkpoint, keeping its training time."""
     from gankit.config import resolve
     from gankit.machine import describe
     from gankit.metrics import DEFAULT_EVAL_SAMPLES
@@ -107,10 +110,13 @@ def run_one(spec: RunSpec) -> dict:
         trainer.load_state_dict(load_checkpoint(spec.run_dir / LATEST, config.model))
         partial = spec.run_dir / "train_seconds.json"
         seconds_before = json.loads(partial.read_text())["seconds"] if partial.exists() else 0.0
-    start = time.perf_counter()
-    trainer.fit(progress=False)
-    train_seconds = seconds_before + time.perf_counter() - start
-    (spec.run_dir / "train_seconds.json").write_text(json.dumps({"seconds": train_seconds}))
+    if spec.rescore and (spec.run_dir / RESULT).exists():
+        train_seconds = json.loads((spec.run_dir / RESULT).read_text())["train_seconds"]
+    else:
+        start = time.perf_counter()
+        trainer.fit(progress=False)
+        train_seconds = seconds_before + time.perf_counter() - start
+        (spec.run_dir / "train_seconds.json").write_text(json.dumps({"seconds": train_seconds}))
     n = spec.eval_samples or DEFAULT_EVAL_SAMPLES[trainer.dataset.spec.kind]
     start = time.perf_counter()
     metrics = trainer.evaluate(n, plot=spec.run_dir / "eval_samples.png")
@@ -207,9 +213,12 @@ def _run_in_subprocess(spec: RunSpec, threads: int) -> dict:
 
 
 def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int] = None,
-              only: Optional[list[str]] = None) -> list[dict]:
-    """Run every unfinished run of a suite, ``jobs`` at a time, then write the tables."""
+              only: Optional[list[str]] = None, rescore: bool = False) -> list[dict]:
+    """Run every unfinished run of a suite, ``jobs`` at a time, then write the tables. With ``rescore``
+    the finished runs (of the ``only`` rows) and the reference rows are evaluated again with the
+    current metrics, without training them again."""
     from gankit.bench.report import write_reports
+    from gankit.train.run import dataset_slug
 
     suite, every = load_suite(name_or_path, out)
     specs = [s for s in every if s.row in only] if only else every
@@ -220,12 +229,19 @@ def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int
         _refuse_stale_run(spec)
     threads = threads or max(1, (os.cpu_count() or 1) // jobs)
     done = [s for s in specs if (s.run_dir / RESULT).exists()]
-    todo = [s for s in specs if s not in done]
+    if rescore:
+        for spec in done:
+            spec.rescore = True
+        if suite.get("reference"):
+            for dataset in suite["datasets"]:
+                (out / "runs" / "reference" / dataset_slug(dataset) / RESULT).unlink(missing_ok=True)
+    todo = [s for s in specs if rescore or s not in done]
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{len(specs)} runs, {len(done)} already finished; running {len(todo)} with {jobs} job(s) x "
+    what = f"scoring {len(done)} again and running {len(todo) - len(done)}" if rescore else f"running {len(todo)}"
+    print(f"{len(specs)} runs, {len(done)} already finished; {what} with {jobs} job(s) x "
           f"{threads} thread(s); results in {out}", flush=True)
     start = time.perf_counter()
-    with tqdm(total=len(specs), initial=len(done), unit="run", desc="bench") as bar, \
+    with tqdm(total=len(specs), initial=len(specs) - len(todo), unit="run", desc="bench") as bar, \
             ThreadPoolExecutor(max_workers=jobs) as pool:
         failures = []
         for future in as_completed([pool.submit(_run_in_subprocess, s, threads) for s in todo]):
