@@ -149,3 +149,16 @@ def test_rescore_evaluates_finished_runs_again_without_training_them(tmp_path):
     assert again["train_seconds"] == 123.0 and again["steps"] == first["steps"] == 6
     assert {p: p.stat().st_mtime_ns for p in (run / "checkpoints").iterdir()} == checkpoints
     assert "-1.0" not in (out / "leaderboard.md").read_text()
+
+
+def test_reference_row_of_an_image_folder_scores_its_training_part_against_its_held_out_part(tmp_path):
+    from test_cli import write_images
+
+    from gankit.bench.runner import run_reference
+
+    write_images(tmp_path / "photos", 60, (16, 16), "L")
+    result = run_reference({"eval_samples": 100}, f"folder:{tmp_path / 'photos'}", tmp_path / "out")
+    # the default data.holdout keeps 10% out: 54 training images scored against the 6 held out,
+    # not the whole folder against itself (which would score a perfect, meaningless 0)
+    assert result["eval_samples"] == 54 and result["metrics"]["real_images"] == 6
+    assert result["metrics"]["swd"] > 0

@@ -133,11 +133,11 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
     import torch
 
     from gankit.config import DataConfig, build_dataclass
-    from gankit.data import uint8_to_float
+    from gankit.data import draw_holdout, uint8_to_float
     from gankit.machine import describe
     from gankit.metrics import DEFAULT_EVAL_SAMPLES
     from gankit.metrics.images import image_metrics
-    from gankit.train.run import dataset_slug
+    from gankit.train.run import HELD_OUT_FOLDERS, dataset_slug
     from gankit.train.trainer import load_data
 
     folder = out / "runs" / "reference" / dataset_slug(dataset)
@@ -145,6 +145,9 @@ def run_reference(suite: dict, dataset: str, out: Path) -> dict:
         return json.loads((folder / RESULT).read_text())
     data = build_dataclass(DataConfig, {**(suite.get("data") or {}), "name": dataset}, "data")
     train, test = load_data(data, "train"), load_data(data, "test")
+    if isinstance(train, HELD_OUT_FOLDERS):  # an image folder: its seed-0 run's split, as the rows are scored
+        held_out = draw_holdout(train, data.holdout, seed=0)
+        train, test = train.part(held_out, held_out=False), train.part(held_out, held_out=True)
     n = min(suite.get("eval_samples") or DEFAULT_EVAL_SAMPLES["image"], len(train))
     start = time.perf_counter()
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:n]

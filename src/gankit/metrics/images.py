@@ -161,7 +161,8 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None,
     (``swd_images`` a side).
 
     An image folder's held-out images (``dataset.held_out``) add the memorisation check against
-    ``task_data.train()``, the run's training images, pictured in ``nearest_plot`` when given.
+    ``task_data.train()``, the run's training images, when ``task_data`` is given (the bench's
+    reference row scores training images themselves: nothing to check), pictured in ``nearest_plot``.
     Each of ``feature_nets`` (gankit.metrics.features.ImageNetFeatures, the user's own weights) adds
     FID and KID on its features, ``fid_<net>`` and ``kid_<net>``, with the weights file named.
     """
@@ -200,7 +201,7 @@ def image_metrics(model, samples: Tensor, dataset: ImageDataset, task_data=None,
     if min(dataset.spec.shape[1:]) >= MIN_LEVEL:
         metrics["swd_images"] = min(len(real), swd_settings.max_images)
         metrics.update(swd(real, samples, swd_settings, seed=METRIC_SEED))
-    if getattr(dataset, "held_out", False):
+    if task_data is not None and getattr(dataset, "held_out", False):
         train = task_data.train().images
         found, distance, nearest = memorisation(samples, real, train)
         metrics.update(found)
