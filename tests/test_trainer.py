@@ -274,3 +274,14 @@ def test_began_halves_its_rates_when_m_stalls(tmp_path):
     trainer.train_round(NullLogger())
     assert trainer.optimizers["D"].param_groups[0]["lr"] == pytest.approx(1e-4 * 0.25)
     assert {"m_mean", "m_best", "rounds_since_best", "rate"} <= set(model.state_dict())  # checkpointed
+
+
+def test_a_trainer_without_a_run_folder_trains_rounds(shared_data):
+    """benchmarks/throughput.py and trainer_overhead.py time rounds without writing a run."""
+    config = make_config("dcgan", "mnist")
+    config.data.root, config.data.image_size = str(shared_data), 32
+    trainer = Trainer(config, run_dir=None)
+    before = [p.clone() for p in trainer.model.G.parameters()]
+    trainer.train_round(NullLogger())
+    assert trainer.step == 1
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.G.parameters()))

@@ -100,8 +100,10 @@ def folder_part(dataset, run_dir: Path, split: str):
     """An image-folder run's training images (``split`` "train") or held-out ones (any other split), as
     RUN/holdout.txt lists them; other data comes back unchanged. A folder run without holdout.txt
     (trained before gankit kept images out) trained on, and is scored against, the whole folder."""
+    if not isinstance(dataset, HELD_OUT_FOLDERS):
+        return dataset
     path = run_dir / HOLDOUT_FILE
-    if not isinstance(dataset, HELD_OUT_FOLDERS) or not path.is_file():
+    if not path.is_file():
         return dataset
     part = dataset.part(path.read_text().splitlines(), held_out=split != "train")
     if not len(part):
