@@ -63,6 +63,10 @@ class TrainConfig:
     eval_samples: int = 2000  # samples for the evaluation printed at the end of training; 0 skips it
     # torchrun: BatchNorm -> SyncBatchNorm. Refused: gankit averages gradients itself (gankit.train.distributed)
     sync_batchnorm: bool = False
+    # torch.compile of every player's loss (forward and objective; on CUDA with CUDA graphs). A loss that
+    # cannot be compiled runs uncompiled after one warning line (gankit.train.compile)
+    compile: bool = False
+    compile_backend: str = "inductor"  # torch.compile's backend; aot_eager traces without generating code
 
     def validate(self) -> None:
         positive = {"batch_size": self.batch_size, "lr_step_every": self.lr_step_every, "log_every": self.log_every,

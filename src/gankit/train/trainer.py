@@ -37,6 +37,7 @@ from gankit.metrics.tasks import TaskData
 from gankit.metrics.translation import translation_grid
 from gankit.registry import get_model
 from gankit.train.checkpoint import save_checkpoint
+from gankit.train.compile import CompiledLoss, check_backend
 from gankit.train.distributed import Ranks, ShardedBatches, check_sync_batchnorm, rank_seed, resume_command
 from gankit.train.ema import make_ema, recalibrate_batchnorm
 from gankit.train.logger import MetricsLogger
@@ -122,6 +123,11 @@ class Trainer:
         if self.ranks.distributed:
             torch.manual_seed(rank_seed(train.seed, self.ranks))  # each process its own noise
         self.players = self.model.players()
+        if train.compile:
+            check_backend(train.compile_backend)
+            for player in self.players:
+                player.loss = CompiledLoss(player.loss, f"{config.model}'s {player.name} loss",
+                                           train.compile_backend, self.device, self.notify)
         self.player_params = {p.name: p.parameters() for p in self.players}
         self.optimizers = {p.name: p.optim.build(self.player_params[p.name]) for p in self.players}
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.optimizers.items()}
