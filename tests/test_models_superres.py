@@ -176,6 +176,7 @@ def test_eval_scores_whole_test_photos_against_bicubic(tmp_path):
         assert 0 < metrics[f"{prefix}psnr"] < 50 and -1 <= metrics[f"{prefix}ssim"] <= 1
         assert 0 < metrics[f"{prefix}gradient_ratio"] < 3
     assert metrics["bicubic_gradient_ratio"] < 0.6  # bicubic upscaling is blurrier than the photos
+    assert metrics["swd"] > 0 and metrics["bicubic_swd"] > 0
     assert metrics["content_loss"] == "pixel mse" and metrics["fid_features"].startswith("unavailable")
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gankit.data import load_dataset
+from gankit.data import load_dataset, uint8_to_float
 from gankit.data.superres import (
     SR_PHOTOS,
     PhotoCrops,
@@ -24,6 +24,7 @@ from gankit.metrics.superres import (
     mean_gradient,
     patches,
     psnr_ssim,
+    swd_scores,
     upscale_tiled,
 )
 from gankit.nets.perceptual import VGG19_FILE, VGG19Features, find_vgg19_weights
@@ -242,6 +243,16 @@ def test_the_gradient_ratio_penalises_blur_and_not_sharpness():
     ramp = torch.linspace(-1, 1, 32).view(1, 1, 1, 32).expand(1, 3, 32, 32)  # Y rises by 219 * 2/31 / 2 a pixel
     assert mean_gradient([ramp]) == pytest.approx(219 / 31, rel=1e-6)
     assert patches(torch.zeros(2, 3, 72, 40)).shape == (2 * 2 * 1, 3, 32, 32)  # 64 x 32 after the shave
+
+
+def test_the_patch_swd_is_zero_for_the_photo_and_grows_with_blur():
+    photo = load_dataset("photos", split="test").photos[0]
+    truth = modcrop(uint8_to_float(photo), 8).unsqueeze(0)
+    blurred = {f"x{k}_": [bicubic_upscale(downscale(truth, k), k)] for k in (2, 4, 8)}
+    scores = swd_scores([truth], {"": [truth], **blurred})
+    assert scores["swd"] == 0
+    assert 0 < scores["x2_swd"] < scores["x4_swd"] < scores["x8_swd"]
+    assert "swd_unavailable" in swd_scores([truth[..., :60, :60]], {"": [truth[..., :60, :60]]})
 
 
 TILING_TOLERANCE = 0.1  # on the [-1, 1] scale, near seams with 2 pixels of context

@@ -16,6 +16,10 @@ SR literature:
   photo's, pooled over every pixel of every photo: below 1 blurrier than the
   photo, 1 as sharp, above 1 busier. PSNR rewards blur (the mean of the plausible
   answers scores best); this measure does not;
+- ``swd``: the sliced Wasserstein distance (gankit.metrics.swd, x 1e3) between the upscaled and the
+  HR ``SWD_PATCH`` x ``SWD_PATCH`` patches (all non-overlapping ones), over a Laplacian pyramid
+  from 64 to 16 pixels: the distributions of local detail at three scales, which blur moves
+  away from the photo's, and which needs no feature network;
 - ``fid``, only when the model's content loss is VGG19 (the feature network
   must be the user's, as no other is available): the Frechet distance between
   the spatially averaged VGG19 activations of the upscaled and the HR
@@ -40,6 +44,7 @@ SSIM_RADIUS = 5  # of the 11-tap Gaussian window
 TILE = 128  # LR pixels per tile side
 OVERLAP = 16  # LR pixels of context read on each side of a tile, then cut away
 FID_PATCH = 32
+SWD_PATCH = 64
 GRID_COLUMNS = 8
 PICTURE_CROP = 96  # HR pixels of the crop from each test photo's centre in the evaluation picture
 BT601 = (65.481, 128.553, 24.966)
@@ -107,7 +112,10 @@ def mean_gradient(images: list[Tensor]) -> float:
 
 def patches(images: Tensor, side: int = FID_PATCH) -> Tensor:
     """Every non-overlapping side x side patch of the shaved (N, C, H, W) images, (P, C, side, side)."""
-    cut = shave(images).unfold(2, side, side).unfold(3, side, side)  # N, C, rows, cols, side, side
+    shaved = shave(images)
+    if min(shaved.shape[-2:]) < side:
+        return shaved.new_empty(0, images.shape[1], side, side)
+    cut = shaved.unfold(2, side, side).unfold(3, side, side)  # N, C, rows, cols, side, side
     return cut.permute(0, 2, 3, 1, 4, 5).reshape(-1, images.shape[1], side, side)
 
 
@@ -138,6 +146,7 @@ def superres_metrics(model, test: Photos, n: int, plot: Path | None = None) -> d
         scores = torch.tensor([psnr_ssim(image, truth) for image, truth in zip(upscaled, truths)])
         metrics.update({f"{prefix}psnr": scores[:, 0].mean().item(), f"{prefix}ssim": scores[:, 1].mean().item(),
                         f"{prefix}gradient_ratio": mean_gradient(upscaled) / mean_gradient(truths)})
+    metrics.update(swd_scores(truths, made))
     metrics["content_loss"] = model.describe_content()
     metrics.update(fid_scores(model, truths, made))
     if plot is not None:
@@ -147,6 +156,20 @@ def superres_metrics(model, test: Photos, n: int, plot: Path | None = None) -> d
         rows = [central_crop(image, side) for images in (made["bicubic_"], made[""], truths) for image in images]
         save_samples(torch.cat(rows), plot, nrow=len(truths))
     return metrics
+
+
+def swd_scores(truths: list[Tensor], made: dict[str, list[Tensor]]) -> dict:
+    """``swd`` and ``bicubic_swd`` between the upscaled and the HR patches; ``swd_unavailable`` when the
+    photos are too small to hold a patch."""
+    from gankit.metrics.images import METRIC_SEED
+    from gankit.metrics.swd import SWDSettings, swd
+
+    hr = torch.cat([patches(truth, SWD_PATCH) for truth in truths])
+    if not len(hr):
+        return {"swd_unavailable": f"the test photos are smaller than {SWD_PATCH + 2 * BORDER} pixels a side"}
+    settings = SWDSettings(max_images=len(hr))
+    return {f"{prefix}swd": swd(hr, torch.cat([patches(image, SWD_PATCH) for image in upscaled]), settings,
+                                seed=METRIC_SEED)["swd"] for prefix, upscaled in made.items()}
 
 
 def fid_scores(model, truths: list[Tensor], made: dict[str, list[Tensor]]) -> dict:

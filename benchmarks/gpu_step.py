@@ -1,0 +1,159 @@
+"""DCGAN training rounds per second on one device: a reference-style script's step against gankit's.
+
+    python benchmarks/gpu_step.py [--device cuda] [--batch-sizes 64 1024] [--rounds 200] [--json FILE]
+
+What `benchmarks/gpu_check.sh` runs when a GPU is lent (issue 13, item 2). Every setting trains DCGAN
+on 32x32 images for ``--warmup`` untimed and ``--rounds`` timed rounds (one D step and one G step),
+one setting after another in this process, and prints rounds/s and images/s (batch x rounds/s):
+
+- ``reference``: the step of the widely copied stand-alone DCGAN script, written here from its
+  description (G: linear layer, then upsampling + 3x3 convolutions with BatchNorm(eps 0.8) after
+  LeakyReLU; D: four stride-2 convolutions with dropout and BatchNorm, a linear layer and a sigmoid;
+  BCELoss; foreach Adam; one batch per round; G's backward also fills D's gradients; each step's losses
+  read back with ``.item()`` to print, as the script does). Its batches are already on the device,
+  which flatters it (the script decodes them on the CPU every step).
+- ``gankit``: ``Trainer.train_round`` on gankit's dcgan (the paper's networks), fp32 or bf16 autocast,
+  eager or with ``train.compile`` (on CUDA: CUDA graphs), logged values kept on the device.
+
+Use the same call for every number compared: rates on another card or another day are not comparable.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+from torch import nn
+
+from gankit.config import resolve
+from gankit.machine import describe, summary
+from gankit.registry import get_model
+from gankit.train.trainer import Trainer
+
+SIZE, Z_DIM = 32, 100
+
+
+class NullLogger:
+    def accumulate(self, *args) -> None:
+        pass
+
+
+def reference_generator() -> nn.Module:
+    def up(cin, cout):
+        return [nn.Upsample(scale_factor=2), nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout, 0.8),
+                nn.LeakyReLU(0.2)]
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(Z_DIM, 128 * (SIZE // 4) ** 2)
+            self.body = nn.Sequential(nn.BatchNorm2d(128), *up(128, 128), *up(128, 64),
+                                      nn.Conv2d(64, 1, 3, padding=1), nn.Tanh())
+
+        def forward(self, z):
+            return self.body(self.fc(z).view(len(z), 128, SIZE // 4, SIZE // 4))
+
+    return Generator()
+
+
+def reference_discriminator() -> nn.Module:
+    def block(cin, cout, bn=True):
+        return [nn.Conv2d(cin, cout, 3, 2, 1), nn.LeakyReLU(0.2), nn.Dropout2d(0.25)] + (
+            [nn.BatchNorm2d(cout, 0.8)] if bn else [])
+
+    return nn.Sequential(*block(1, 16, bn=False), *block(16, 32), *block(32, 64), *block(64, 128),
+                         nn.Flatten(), nn.Linear(128 * (SIZE // 16) ** 2, 1), nn.Sigmoid())
+
+
+def reference_rounds(device: torch.device, batch: int):
+    """A callable doing one round of the reference-style script, and its images."""
+    G, D = reference_generator().to(device), reference_discriminator().to(device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCELoss()
+    images = torch.rand(4096, 1, SIZE, SIZE, device=device) * 2 - 1
+    valid, fake_label = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
+    printed = []
+
+    def one_round():
+        real = images[torch.randint(len(images), (batch,), device=device)]
+        opt_g.zero_grad()
+        fake = G(torch.randn(batch, Z_DIM, device=device))
+        g_loss = bce(D(fake), valid)
+        g_loss.backward()
+        opt_g.step()
+        opt_d.zero_grad()
+        d_loss = (bce(D(real), valid) + bce(D(fake.detach()), fake_label)) / 2
+        d_loss.backward()
+        opt_d.step()
+        printed.append((d_loss.item(), g_loss.item()))  # the script prints both every step
+        printed.clear()
+
+    return one_round
+
+
+def gankit_rounds(device: torch.device, batch: int, precision: str, compiled: bool, data_root):
+    tree = {"model": "dcgan", "data": {"name": "mnist" if data_root else "digits", "root": data_root,
+                                       "image_size": SIZE},
+            "train": {"batch_size": batch, "device": device.type, "precision": precision,
+                      "channels_last": precision == "bf16", "compile": compiled}}
+    trainer = Trainer(resolve(tree, get_model("dcgan").Options), run_dir=None)
+    logger = NullLogger()
+    return lambda: trainer.train_round(logger)
+
+
+def rate(one_round, rounds: int, warmup: int, device: torch.device) -> float:
+    for _ in range(warmup):
+        one_round()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(rounds):
+        one_round()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return rounds / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 1024])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=30, help="untimed rounds first (compiling happens here)")
+    parser.add_argument("--data-root", help="MNIST in torchvision's layout (default: the digits shipped with scikit-learn)")
+    parser.add_argument("--settings", nargs="+",
+                        default=["reference", "fp32", "bf16", "fp32+compile", "bf16+compile"])
+    parser.add_argument("--json", help="also write the rates to this file")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    print(f"machine: {summary(describe())}", flush=True)
+    results = []
+    for batch in args.batch_sizes:
+        for setting in args.settings:
+            torch.manual_seed(0)
+            if setting == "reference":
+                one_round = reference_rounds(device, batch)
+            else:
+                precision, _, compiled = setting.partition("+")
+                one_round = gankit_rounds(device, batch, precision, compiled == "compile", args.data_root)
+            rounds_per_s = rate(one_round, args.rounds, args.warmup, device)
+            results.append({"batch": batch, "setting": setting, "rounds_per_s": rounds_per_s,
+                            "images_per_s": batch * rounds_per_s})
+            print(f"batch {batch:5d}  {setting:14s} {rounds_per_s:9.1f} rounds/s {batch * rounds_per_s:11.0f} images/s",
+                  flush=True)
+    for batch in args.batch_sizes:
+        here = {r["setting"]: r["rounds_per_s"] for r in results if r["batch"] == batch}
+        if "reference" in here:
+            best = max((s for s in here if s != "reference"), key=here.get, default=None)
+            if best:
+                print(f"batch {batch}: best gankit setting {best} runs {here[best] / here['reference']:.1f}x the "
+                      f"reference step's rate")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"machine": describe(), "results": results}, handle, indent=2)
+
+
+if __name__ == "__main__":
+    main()
