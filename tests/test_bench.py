@@ -162,3 +162,33 @@ def test_reference_row_of_an_image_folder_scores_its_training_part_against_its_h
     # not the whole folder against itself (which would score a perfect, meaningless 0)
     assert result["eval_samples"] == 54 and result["metrics"]["real_images"] == 6
     assert result["metrics"]["swd"] > 0
+
+
+SR_SUITE = """
+description: a GAN row that starts from its PSNR row
+datasets: [photos]
+seeds: [0]
+data: {image_size: 16}
+train: {steps: 2, batch_size: 2, log_every: 1, precision: fp32}
+eval_samples: 1
+models:
+  psnr: {model: srresnet, options: {width: 4, blocks: 1}}
+  gan: {model: srgan, starts_from: psnr, options: {width: 4, blocks: 1, d_width: 4}}
+"""
+
+
+def test_a_row_starts_from_the_same_seeds_run_of_an_earlier_row(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SR_SUITE)
+    out = tmp_path / "out"
+    _, (psnr, gan) = load_suite(str(path), out)
+    assert psnr.after is None and gan.after == psnr.run_dir
+    assert gan.tree["options"]["pretrained"] == str(psnr.run_dir)
+    results = run_suite(str(path), out, jobs=2, threads=1)  # the GAN run waits for its PSNR run
+    assert {r["row"] for r in results} == {"psnr", "gan"}
+    from gankit.train.run import read_run_config
+
+    assert read_run_config(gan.run_dir).options.pretrained == str(psnr.run_dir.resolve())
+    path.write_text(SR_SUITE.replace("starts_from: psnr", "starts_from: later"))
+    with pytest.raises(GankitError, match="suite row 'gan' starts from 'later', which must be an earlier row"):
+        load_suite(str(path), out)

@@ -20,7 +20,9 @@ from gankit.errors import GankitError
 SUITES_DIR = Path(__file__).parent / "suites"
 SUITE_KEYS = {"description", "datasets", "seeds", "train", "data", "eval_samples", "models", "reference"}
 REFERENCE_ROW = "train split (reference)"
-ROW_KEYS = {"model", "options", "train", "data", "datasets"}  # datasets: this row's own list
+# datasets: this row's own list; starts_from: an earlier row whose run of the same dataset and seed this
+# row's model starts from (options.pretrained: super-resolution GAN stages after their PSNR stage)
+ROW_KEYS = {"model", "options", "train", "data", "datasets", "starts_from"}
 RESULT = "result.json"
 
 
@@ -35,6 +37,7 @@ class RunSpec:
     eval_samples: Optional[int]
     run_dir: Path = field(default=Path())
     rescore: bool = False  # evaluate a finished run again instead of skipping it
+    after: Optional[Path] = None  # the run folder of another run that must finish first (starts_from)
 
     def to_json(self) -> str:
         return json.dumps({"row": self.row, "dataset": self.dataset, "seed": self.seed, "tree": self.tree,
@@ -69,11 +72,12 @@ def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
     unknown = set(suite) - SUITE_KEYS
     if unknown:
         raise GankitError(f"unknown suite key(s) {', '.join(sorted(unknown))} in {path}.")
-    specs = []
+    specs, runs = [], {}  # runs: (row, dataset, seed) -> run folder, for starts_from
     for row, entry in suite["models"].items():
         entry = entry or {}
         if set(entry) - ROW_KEYS:
             raise GankitError(f"unknown key(s) {', '.join(sorted(set(entry) - ROW_KEYS))} in suite row '{row}'.")
+        source = entry.get("starts_from")
         for dataset in entry.get("datasets", suite["datasets"]):
             for seed in suite.get("seeds", [0]):
                 tree = {"model": entry.get("model", row),
@@ -81,9 +85,17 @@ def load_suite(name_or_path: str, out: Path) -> tuple[dict, list[RunSpec]]:
                         "train": {**(suite.get("train") or {}), **(entry.get("train") or {}), "seed": seed,
                                   "eval_samples": 0},
                         "options": dict(entry.get("options") or {})}
+                after = None
+                if source is not None:
+                    after = runs.get((source, dataset, seed))
+                    if after is None:
+                        raise GankitError(f"suite row '{row}' starts from '{source}', which must be an earlier row "
+                                          f"with a run of {dataset}, seed {seed}.")
+                    tree["options"]["pretrained"] = str(after)
                 resolve(tree, get_model(tree["model"]).Options)  # fail now, not an hour in
                 run_dir = out / "runs" / row / dataset_slug(dataset) / f"seed{seed}"
-                specs.append(RunSpec(row, dataset, seed, tree, suite.get("eval_samples"), run_dir))
+                runs[row, dataset, seed] = run_dir
+                specs.append(RunSpec(row, dataset, seed, tree, suite.get("eval_samples"), run_dir, after=after))
     return suite, specs
 
 
@@ -244,15 +256,22 @@ def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int
     print(f"{len(specs)} runs, {len(done)} already finished; {what} with {jobs} job(s) x "
           f"{threads} thread(s); results in {out}", flush=True)
     start = time.perf_counter()
+    failures = []
     with tqdm(total=len(specs), initial=len(specs) - len(todo), unit="run", desc="bench") as bar, \
             ThreadPoolExecutor(max_workers=jobs) as pool:
-        failures = []
-        for future in as_completed([pool.submit(_run_in_subprocess, s, threads) for s in todo]):
-            try:
-                future.result()
-            except GankitError as error:
-                failures.append(str(error))
-            bar.update(1)
+        while todo:  # in waves: a run that starts from another one's waits for it
+            ready = [s for s in todo if s.after not in {t.run_dir for t in todo}]
+            for future in as_completed([pool.submit(_run_in_subprocess, s, threads) for s in ready]):
+                try:
+                    future.result()
+                except GankitError as error:
+                    failures.append(str(error))
+                bar.update(1)
+            todo = [s for s in todo if s not in ready]
+            blocked = [s for s in todo if s.after is not None and not (s.after / RESULT).exists()]
+            failures += [f"run {s.row}/{s.dataset}/seed{s.seed} did not start: the run it starts from, "
+                         f"{s.after}, did not finish." for s in blocked]
+            todo = [s for s in todo if s not in blocked]
     results = [run_reference(suite, dataset, out) for dataset in suite["datasets"]] if suite.get("reference") else []
     # The tables cover every finished run of the suite, not only the rows run now (--only), so that
     # re-running one row keeps the others; runs of other rows made with outdated settings are left out.
