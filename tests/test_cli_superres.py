@@ -39,6 +39,8 @@ def test_training_evaluates_on_a_held_out_photo_beside_bicubic(capsys, srresnet_
         assert picture.size == (8 * 33 + 1, 3 * 33 + 1)
     code, _, err = run(capsys, "sample", srresnet_run)
     assert_one_sentence_error(code, err, "gankit upscale")
+    code, out, _ = run(capsys, "eval", srresnet_run, "-n", "1")
+    assert code == 0 and "step 2, 1 held-out photo:" in out  # what was scored, not "1 samples"
 
 
 def test_upscale_keeps_names_skips_what_is_not_an_image_and_bounds_tiles(capsys, srresnet_run, tmp_path):

@@ -96,9 +96,17 @@ def _finish_training(trainer, completed: bool) -> int:
         metrics = trainer.evaluate(n)
         if metrics:
             _write_eval(run_dir, metrics, trainer.step, n)
-            print(f"evaluation on {n} samples:")
+            print(f"evaluation on {_scored(trainer.model.family, n, metrics)}:")
             _report(metrics, run_dir)
     return 0
+
+
+def _scored(family: str, n: int, metrics: dict) -> str:
+    """What an evaluation of ``n`` scored, in the words of the model's family."""
+    count, unit = {"superres": (metrics.get("images", n), "held-out photo"), "coupled": (n, "pair"),
+                   "translation": (metrics.get("images", n), "test image"),
+                   "inpainting": (metrics.get("images", n), "test image")}.get(family, (n, "sample"))
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def _write_eval(run_dir: Path, metrics: dict, step: int, n: int) -> None:
@@ -580,7 +588,7 @@ def _cmd_eval(args) -> int:
     if args.json:
         print(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2))
     else:
-        print(f"{config.model} on {config.data.name}, step {step}, {n} samples:")
+        print(f"{config.model} on {config.data.name}, step {step}, {_scored(model.family, n, metrics)}:")
         _report(metrics, run_dir)
     return 0
 
