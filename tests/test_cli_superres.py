@@ -77,7 +77,7 @@ def test_upscale_refuses_an_out_that_is_a_file(capsys, srresnet_run, tmp_path):
     assert (tmp_path / "out.png").read_bytes() == b"mine"
     code, _, err = run(capsys, "upscale", srresnet_run, "--input", tmp_path / "mine", "--out", tmp_path / "out",
                        "--alpha", "0.5")
-    assert_one_sentence_error(code, err, "srresnet is a PSNR model")
+    assert_one_sentence_error(code, err, "srresnet is not such a run")
 
 
 def test_srgan_starts_from_the_srresnet_run_and_interpolates(capsys, srresnet_run, tmp_path):
@@ -91,6 +91,14 @@ def test_srgan_starts_from_the_srresnet_run_and_interpolates(capsys, srresnet_ru
     code, out, _ = run(capsys, "upscale", run_dir, "--input", tmp_path / "mine", "--out", tmp_path / "out",
                        "--alpha", "0.8")
     assert code == 0 and "interpolated with alpha 0.8" in out
+    # alpha 0 is the PSNR run's G: scored as the srresnet run scores itself, and the GAN run's eval.json untouched
+    code, out, _ = run(capsys, "eval", run_dir, "-n", "1", "--alpha", "0")
+    blend = json.loads((run_dir / "eval_alpha0.json").read_text())["metrics"]
+    psnr_run = json.loads((srresnet_run / "eval.json").read_text())["metrics"]
+    assert code == 0 and blend["alpha"] == 0 and not (run_dir / "eval.json").exists()
+    assert blend["psnr"] == pytest.approx(psnr_run["psnr"]) and blend["ssim"] == pytest.approx(psnr_run["ssim"])
+    code, _, err = run(capsys, "eval", srresnet_run, "--alpha", "0.5")
+    assert_one_sentence_error(code, err, "srresnet is not such a run")
 
 
 def test_photos_are_refused_to_models_of_other_families_and_other_data_to_sr_models(capsys, tmp_path):

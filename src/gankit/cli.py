@@ -109,8 +109,18 @@ def _scored(family: str, n: int, metrics: dict) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
-def _write_eval(run_dir: Path, metrics: dict, step: int, n: int) -> None:
-    (run_dir / "eval.json").write_text(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2) + "\n")
+def _write_eval(run_dir: Path, metrics: dict, step: int, n: int, name: str = "eval.json") -> None:
+    (run_dir / name).write_text(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2) + "\n")
+
+
+def _interpolate(model, name: str, alpha: float) -> None:
+    """--alpha: network interpolation of a super-resolution GAN run's G with its PSNR run's."""
+    from gankit.models.superres.base import PerceptualGANModel
+
+    if not isinstance(model, PerceptualGANModel):
+        raise GankitError(f"--alpha blends a GAN run's G with the PSNR run it started from (srgan, esrgan); "
+                          f"{name} is not such a run.")
+    model.interpolate(alpha)
 
 
 def _cmd_train(args) -> int:
@@ -517,16 +527,12 @@ def _cmd_upscale(args) -> int:
 
     from gankit.data.base import float_to_uint8, uint8_to_float
     from gankit.metrics.superres import upscale_tiled
-    from gankit.models.superres.base import PerceptualGANModel
 
     config, model, step = _load_run_of(args, "superres", "does not upscale images", "a super-resolution model")
     if args.tile < 1:
         raise GankitError("--tile must be at least 1.")
     if args.alpha is not None:
-        if not isinstance(model, PerceptualGANModel):
-            raise GankitError(f"--alpha blends a GAN run's G with the PSNR run it started from (srgan, esrgan); "
-                              f"{config.model} is a PSNR model.")
-        model.interpolate(args.alpha)
+        _interpolate(model, config.model, args.alpha)
     folder, out = Path(args.input).expanduser(), Path(args.out).expanduser()
     if not folder.is_dir():
         raise GankitError(f"--input {folder} is not a folder of images.")
@@ -577,6 +583,8 @@ def _cmd_eval(args) -> int:
     feature_nets = [_feature_net(spec) for spec in args.features or ()]
     run_dir = Path(args.run_dir)
     config, model, step = load_model(run_dir, args.device, use_ema=not args.no_ema)
+    if args.alpha is not None:
+        _interpolate(model, config.model, args.alpha)
     dataset = run_data(config, "test", args.data_root, run_dir)
     task_data = TaskData(dataset, train=lambda: run_data(config, "train", args.data_root, run_dir),
                          labels=config.data.labels, seed=config.train.seed)
@@ -584,7 +592,11 @@ def _cmd_eval(args) -> int:
     torch.manual_seed(args.seed)
     metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png", task_data=task_data,
                        nearest_plot=run_dir / NEAREST_PICTURE, swd_settings=swd_settings, feature_nets=feature_nets)
-    _write_eval(run_dir, metrics, step, n)
+    if args.alpha is None:
+        _write_eval(run_dir, metrics, step, n)
+    else:  # a blend of two runs: the run's own eval.json stays its own
+        metrics["alpha"] = args.alpha
+        _write_eval(run_dir, metrics, step, n, f"eval_alpha{args.alpha:g}.json")
     if args.json:
         print(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2))
     else:
@@ -730,6 +742,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ev.add_argument("--no-ema", action="store_true", help="use the live generator even if EMA was kept")
     ev.add_argument("--data-root", metavar="DIR", help=RUN_DATA_ROOT_HELP)
+    ev.add_argument("--alpha", type=float, metavar="A",
+                    help="srgan, esrgan: score the network interpolation (1 - A) x the PSNR run's G + A x the GAN's "
+                         "(written to eval_alphaA.json)")
     ev.add_argument("--features", action="append", metavar="NET=FILE",
                     help="also FID and KID on a torchvision ImageNet network's features, from your weights file "
                          "(NET: resnet18, resnet50 or vgg16; slow on a CPU, so pair it with -n); repeatable")
