@@ -6,12 +6,10 @@ What `benchmarks/gpu_check.sh` runs when a GPU is lent (issue 13, item 2). Every
 on 32x32 images for ``--warmup`` untimed and ``--rounds`` timed rounds (one D step and one G step),
 one setting after another in this process, and prints rounds/s and images/s (batch x rounds/s):
 
-- ``reference``: the step of the widely copied stand-alone DCGAN script, written here from its
-  description (G: linear layer, then upsampling + 3x3 convolutions with BatchNorm(eps 0.8) after
-  LeakyReLU; D: four stride-2 convolutions with dropout and BatchNorm, a linear layer and a sigmoid;
-  BCELoss; foreach Adam; one batch per round; G's backward also fills D's gradients; each step's losses
-  read back with ``.item()`` to print, as the script does). Its batches are already on the device,
-  which flatters it (the script decodes them on the CPU every step).
+- ``reference``: the step of the widely copied stand-alone DCGAN script (``reference_dcgan.py``: its
+  networks, BCELoss, foreach Adam, one batch per round, G's backward also filling D's gradients, each
+  step's losses read back with ``.item()`` to print, as the script does). Its batches are already on the
+  device, which flatters it (the script decodes them on the CPU every step).
 - ``gankit``: ``Trainer.train_round`` on gankit's dcgan (the paper's networks), fp32 or bf16 autocast,
   eager or with ``train.compile`` (on CUDA: CUDA graphs), logged values kept on the device.
 
@@ -26,44 +24,19 @@ import time
 import torch
 from torch import nn
 
+from reference_dcgan import Z_DIM, reference_discriminator, reference_generator
+
 from gankit.config import resolve
 from gankit.machine import describe, summary
 from gankit.registry import get_model
 from gankit.train.trainer import Trainer
 
-SIZE, Z_DIM = 32, 100
+SIZE = 32
 
 
 class NullLogger:
     def accumulate(self, *args) -> None:
         pass
-
-
-def reference_generator() -> nn.Module:
-    def up(cin, cout):
-        return [nn.Upsample(scale_factor=2), nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout, 0.8),
-                nn.LeakyReLU(0.2)]
-
-    class Generator(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = nn.Linear(Z_DIM, 128 * (SIZE // 4) ** 2)
-            self.body = nn.Sequential(nn.BatchNorm2d(128), *up(128, 128), *up(128, 64),
-                                      nn.Conv2d(64, 1, 3, padding=1), nn.Tanh())
-
-        def forward(self, z):
-            return self.body(self.fc(z).view(len(z), 128, SIZE // 4, SIZE // 4))
-
-    return Generator()
-
-
-def reference_discriminator() -> nn.Module:
-    def block(cin, cout, bn=True):
-        return [nn.Conv2d(cin, cout, 3, 2, 1), nn.LeakyReLU(0.2), nn.Dropout2d(0.25)] + (
-            [nn.BatchNorm2d(cout, 0.8)] if bn else [])
-
-    return nn.Sequential(*block(1, 16, bn=False), *block(16, 32), *block(32, 64), *block(64, 128),
-                         nn.Flatten(), nn.Linear(128 * (SIZE // 16) ** 2, 1), nn.Sigmoid())
 
 
 def reference_rounds(device: torch.device, batch: int):
