@@ -192,3 +192,16 @@ def test_a_row_starts_from_the_same_seeds_run_of_an_earlier_row(tmp_path):
     path.write_text(SR_SUITE.replace("starts_from: psnr", "starts_from: later"))
     with pytest.raises(GankitError, match="suite row 'gan' starts from 'later', which must be an earlier row"):
         load_suite(str(path), out)
+
+
+def test_rows_reporting_other_metrics_get_their_own_table():
+    def entry(row, metrics):
+        return {"row": row, "model": row, "dataset": "d", "seeds": 1, "steps": 1, "train_seconds": (1.0, 0.0),
+                "metrics": {k: (v, 0.0) for k, v in metrics.items()}}
+
+    table = markdown([entry("a", {"fid": 1.0}), entry("b", {"psnr": 20.0, "fid": 2.0}), entry("c", {"fid": 3.0})])
+    assert table.count("### d") == 1
+    assert "| row | model | seeds | steps | fid | train s |\n|---|---|---|---|---|---|\n| a |" in table
+    assert "| c | c | 1 | 1 | 3.00 ± 0.00 | 1 |" in table.split("| psnr |")[0]  # a and c share the first table
+    assert "| b | b | 1 | 1 | 20.0 ± 0.0 | 2.00 ± 0.00 | 1 |" in table
+    assert "| - |" not in table

@@ -43,7 +43,7 @@ def _cell(value) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-HIDDEN = ("modes_total", "real_images", "labels")
+HIDDEN = ("modes_total", "real_images", "labels", "images", "pairs", "scale")
 
 
 def shown(key: str) -> bool:
@@ -53,19 +53,22 @@ def shown(key: str) -> bool:
 
 
 def markdown(summary: list[dict]) -> str:
+    """A section per dataset, and in it one table per set of metrics: rows that report the same
+    metrics (one family's models) share a table, so that no table is mostly empty cells."""
     lines = []
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
-        rows = [s for s in summary if s["dataset"] == dataset]
-        keys = [k for k in dict.fromkeys(k for s in rows for k in s["metrics"])  # every row's, in first-seen order
-                if shown(k)]
-        lines += [f"### {dataset}", "",
-                  "| row | model | seeds | steps | " + " | ".join(keys) + " | train s |",
-                  "|---" * (len(keys) + 5) + "|"]
-        for s in rows:
-            cells = [_cell(s["metrics"][k]) if k in s["metrics"] else "-" for k in keys]  # "-": not this model's
-            lines.append(f"| {s['row']} | {s['model']} | {s['seeds']} | {s['steps']} | " + " | ".join(cells)
-                         + f" | {s['train_seconds'][0]:.0f} |")
-        lines.append("")
+        tables: dict[tuple, list[dict]] = {}
+        for s in summary:
+            if s["dataset"] == dataset:
+                tables.setdefault(tuple(k for k in s["metrics"] if shown(k)), []).append(s)
+        lines += [f"### {dataset}", ""]
+        for keys, rows in tables.items():
+            lines += ["| row | model | seeds | steps | " + " | ".join(keys) + " | train s |",
+                      "|---" * (len(keys) + 5) + "|"]
+            for s in rows:
+                lines.append(f"| {s['row']} | {s['model']} | {s['seeds']} | {s['steps']} | "
+                             + " | ".join(_cell(s["metrics"][k]) for k in keys) + f" | {s['train_seconds'][0]:.0f} |")
+            lines.append("")
     return "\n".join(lines)
 
 
