@@ -95,7 +95,8 @@ def test_srgan_starts_from_the_srresnet_run_and_interpolates(capsys, srresnet_ru
     code, out, _ = run(capsys, "eval", run_dir, "-n", "1", "--alpha", "0")
     blend = json.loads((run_dir / "eval_alpha0.json").read_text())["metrics"]
     psnr_run = json.loads((srresnet_run / "eval.json").read_text())["metrics"]
-    assert code == 0 and blend["alpha"] == 0 and not (run_dir / "eval.json").exists()
+    assert code == 0 and blend["alpha"] == 0 and (run_dir / "eval_samples_alpha0.png").is_file()
+    assert not (run_dir / "eval.json").exists() and not (run_dir / "eval_samples.png").exists()
     assert blend["psnr"] == pytest.approx(psnr_run["psnr"]) and blend["ssim"] == pytest.approx(psnr_run["ssim"])
     code, _, err = run(capsys, "eval", srresnet_run, "--alpha", "0.5")
     assert_one_sentence_error(code, err, "srresnet is not such a run")

@@ -590,13 +590,12 @@ def _cmd_eval(args) -> int:
                          labels=config.data.labels, seed=config.train.seed)
     n = args.n or DEFAULT_EVAL_SAMPLES[dataset.spec.kind]
     torch.manual_seed(args.seed)
-    metrics = evaluate(model, dataset, n, plot=run_dir / "eval_samples.png", task_data=task_data,
+    blend = "" if args.alpha is None else f"_alpha{args.alpha:g}"  # a blend's scores leave the run's own alone
+    metrics = evaluate(model, dataset, n, plot=run_dir / f"eval_samples{blend}.png", task_data=task_data,
                        nearest_plot=run_dir / NEAREST_PICTURE, swd_settings=swd_settings, feature_nets=feature_nets)
-    if args.alpha is None:
-        _write_eval(run_dir, metrics, step, n)
-    else:  # a blend of two runs: the run's own eval.json stays its own
+    if args.alpha is not None:
         metrics["alpha"] = args.alpha
-        _write_eval(run_dir, metrics, step, n, f"eval_alpha{args.alpha:g}.json")
+    _write_eval(run_dir, metrics, step, n, f"eval{blend}.json")
     if args.json:
         print(json.dumps({"step": step, "samples": n, "metrics": metrics}, indent=2))
     else:
