@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -784,8 +785,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, default=warnings.showwarning):
+    """gankit's own warnings as one line on stderr; other libraries' in Python's usual form."""
+    if f"{os.sep}gankit{os.sep}" in filename:
+        print(f"gankit: warning: {message}", file=sys.stderr)
+    else:
+        default(message, category, filename, lineno, file, line)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    shown_before, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         return args.func(args)
     except GankitError as error:
@@ -797,6 +807,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:  # the reader went away (gankit list | head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        warnings.showwarning = shown_before
 
 
 if __name__ == "__main__":

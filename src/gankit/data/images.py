@@ -110,18 +110,20 @@ def read_images(folder: Path, mode: Optional[str]) -> list[tuple[Path, Tensor]]:
     from torchvision.datasets.folder import IMG_EXTENSIONS
 
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
-    images, skipped = [], 0
+    images, skipped = [], []
     for file in files:
         try:
             with Image.open(file) as img:
                 tensor = TF.pil_to_tensor(img.convert(mode or ("L" if img.mode in GREY_MODES else "RGB")))
         except (OSError, UnidentifiedImageError, ValueError) as error:
-            warnings.warn(f"skipping unreadable image {file}: {error}", stacklevel=2)
-            skipped += 1
+            skipped.append(f"{file.relative_to(folder)}: {error}")
             continue
         images.append((file, tensor))
+    if skipped:  # one line for the lot, however many there are
+        warnings.warn(f"skipping {len(skipped)} unreadable image file(s) in {folder} (the first, "
+                      f"{skipped[0]})", stacklevel=2)
     if not images:
-        detail = f" ({skipped} unreadable)" if skipped else ""
+        detail = f" ({len(skipped)} unreadable)" if skipped else ""
         raise GankitError(f"no readable images found in {folder}{detail}.")
     return images
 
