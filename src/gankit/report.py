@@ -137,7 +137,7 @@ def _cell(value) -> str:
 
 
 def bench_page(folder: Path) -> str:
-    from gankit.bench.report import shown
+    from gankit.bench.report import tables
     from gankit.train.run import dataset_slug
 
     results = _read_json(folder / "results.json")
@@ -147,21 +147,21 @@ def bench_page(folder: Path) -> str:
     if machines:
         body.append("<p>Measured on: " + "; ".join(html.escape(m["summary"]) for m in machines) + "</p>")
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
-        rows = [s for s in summary if s["dataset"] == dataset]
-        keys = [k for k in dict.fromkeys(k for s in rows for k in s["metrics"]) if shown(k)]
-        table = []
-        for s in rows:
-            seeds = sorted(r["seed"] for r in runs if r["row"] == s["row"] and r["dataset"] == dataset)
-            run_dirs = [folder / "runs" / s["row"] / dataset_slug(dataset) / f"seed{seed}" for seed in seeds]
-            thumb = next((d / "samples" / "latest.png" for d in run_dirs if (d / "samples" / "latest.png").is_file()),
-                         None)
-            picture = f"<img class=\"thumb\" alt=\"samples\" src=\"{_png_uri(thumb.read_bytes())}\">" if thumb else ""
-            links = " ".join(f"<a href=\"{html.escape(d.relative_to(folder).as_posix())}/\">{d.name}</a>"
-                             for d in run_dirs if d.is_dir())
-            table.append([html.escape(s["row"]), html.escape(s["model"]), picture, links, str(s["steps"])]
-                         + [_cell(s["metrics"][k]) if k in s["metrics"] else "-" for k in keys])
-        body += [f"<h2>{html.escape(dataset)}</h2>",
-                 _table(["row", "model", "samples", "runs", "steps"] + keys, table, text_columns=4)]
+        body.append(f"<h2>{html.escape(dataset)}</h2>")
+        for keys, rows in tables(summary, dataset).items():  # one table per set of metrics, as leaderboard.md
+            table = []
+            for s in rows:
+                seeds = sorted(r["seed"] for r in runs if r["row"] == s["row"] and r["dataset"] == dataset)
+                run_dirs = [folder / "runs" / s["row"] / dataset_slug(dataset) / f"seed{seed}" for seed in seeds]
+                thumb = next((d / "samples" / "latest.png" for d in run_dirs
+                              if (d / "samples" / "latest.png").is_file()), None)
+                picture = (f"<img class=\"thumb\" alt=\"samples\" src=\"{_png_uri(thumb.read_bytes())}\">"
+                           if thumb else "")
+                links = " ".join(f"<a href=\"{html.escape(d.relative_to(folder).as_posix())}/\">{d.name}</a>"
+                                 for d in run_dirs if d.is_dir())
+                table.append([html.escape(s["row"]), html.escape(s["model"]), picture, links, str(s["steps"])]
+                             + [_cell(s["metrics"][k]) for k in keys])
+            body.append(_table(["row", "model", "samples", "runs", "steps", *keys], table, text_columns=4))
     return _page(f"gankit bench {folder.name}", body)
 
 

@@ -52,17 +52,22 @@ def shown(key: str) -> bool:
     return key not in HIDDEN and not key.endswith(("_std", "_images"))
 
 
+def tables(summary: list[dict], dataset: str) -> dict[tuple, list[dict]]:
+    """The rows of ``dataset`` grouped by the metrics they report (shown ones, in order): one table each,
+    so that rows of one family share a table and no table is mostly empty cells."""
+    grouped: dict[tuple, list[dict]] = {}
+    for s in summary:
+        if s["dataset"] == dataset:
+            grouped.setdefault(tuple(k for k in s["metrics"] if shown(k)), []).append(s)
+    return grouped
+
+
 def markdown(summary: list[dict]) -> str:
-    """A section per dataset, and in it one table per set of metrics: rows that report the same
-    metrics (one family's models) share a table, so that no table is mostly empty cells."""
+    """A section per dataset, with one table per set of metrics (``tables``)."""
     lines = []
     for dataset in dict.fromkeys(s["dataset"] for s in summary):
-        tables: dict[tuple, list[dict]] = {}
-        for s in summary:
-            if s["dataset"] == dataset:
-                tables.setdefault(tuple(k for k in s["metrics"] if shown(k)), []).append(s)
         lines += [f"### {dataset}", ""]
-        for keys, rows in tables.items():
+        for keys, rows in tables(summary, dataset).items():
             lines += ["| row | model | seeds | steps | " + " | ".join(keys) + " | train s |",
                       "|---" * (len(keys) + 5) + "|"]
             for s in rows:
