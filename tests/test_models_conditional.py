@@ -335,7 +335,8 @@ def test_sample_requests_that_do_not_fit_the_model(capsys, runs, run_name, argv,
 def test_eval_adds_each_models_task_metrics(capsys, runs):
     expected = {"cgan": {"class_accuracy", "class_accuracy_min"}, "acgan": {"class_accuracy"},
                 "infogan": {"cluster_acc", "cluster_nmi", "cluster_ari", "code_sample_error"},
-                "clustergan": {"cluster_acc", "cluster_nmi", "cluster_ari", "code_sample_error"},
+                "clustergan": {"cluster_acc", "cluster_nmi", "cluster_ari", "code_sample_error", "kmeans_purity",
+                               "kmeans_nmi", "kmeans_ari"},
                 "sgan": {"test_error", "baseline_test_error"}}
     for name, keys in expected.items():
         code, out, err = run(capsys, "eval", runs / name, "-n", 200, "--json")
@@ -343,7 +344,7 @@ def test_eval_adds_each_models_task_metrics(capsys, runs):
         metrics = json.loads(out)["metrics"]
         assert keys <= set(metrics), (name, metrics)
         for key in keys:
-            assert 0.0 <= metrics[key] <= 1.0 or key == "cluster_ari"
+            assert 0.0 <= metrics[key] <= 1.0 or key.endswith("_ari")
     assert metrics["labels"] == 20
 
 
@@ -365,3 +366,29 @@ def test_options_that_do_not_apply_are_refused_with_the_reason(capsys, tmp_path,
     code, _, err = run(capsys, "train", name, "--set", f"options.{key}=2", "--out", tmp_path / "r")
     assert_one_sentence_error(code, err, fragment)
     assert not (tmp_path / "r").exists()
+
+
+def test_purity_by_hand():
+    from gankit.metrics.tasks import purity
+
+    # cluster 0 holds classes 0, 0, 1 (2 right), cluster 1 holds 1, 1 (2 right)
+    assert purity([0, 0, 0, 1, 1], [0, 0, 1, 1, 1]) == pytest.approx(4 / 5)
+    assert purity([2, 2, 0, 0, 1], [0, 0, 1, 1, 2]) == 1.0  # any naming of the clusters
+
+
+def test_latent_kmeans_recovers_classes_that_the_latent_separates():
+    from types import SimpleNamespace
+
+    from gankit.metrics.tasks import TaskData, latent_kmeans
+
+    labels = torch.arange(3).repeat_interleave(20)
+    images = (labels * 100).to(torch.uint8).view(-1, 1, 1, 1).expand(-1, 1, 2, 2).contiguous()
+
+    class Stub:  # its code of an image is the image's brightness: three tight groups
+        num_labels, device = 3, torch.device("cpu")
+
+        def latent(self, x):
+            return x.mean((1, 2, 3)).unsqueeze(1)
+
+    scores = latent_kmeans(Stub(), TaskData(SimpleNamespace(images=images, labels=labels), train=None), None, 0)
+    assert scores == {"kmeans_purity": 1.0, "kmeans_nmi": pytest.approx(1.0), "kmeans_ari": pytest.approx(1.0)}

@@ -10,7 +10,10 @@ where c^ are K cluster logits. With a WGAN-GP critic D:
 beta_n = beta_c = 10 (the squared error is a mean over the code's elements, as in
 the official code). G and E are one player with one optimizer; D takes 5 steps
 per G/E step; Adam 1e-4 with betas (0.5, 0.9). Clustering a real image is argmax
-E_c(x). The widely copied reference script crashes with an in-place autograd
+E_c(x) (``cluster_acc``, Hungarian matching); the official code instead runs
+k-means on E's whole code [z_n^, softmax(c^)] and reports its purity as ACC
+(``kmeans_purity``); both are scored. The official code trains 500,000 rounds of
+batch 64. The widely copied reference script crashes with an in-place autograd
 error when G and E step together.
 """
 from __future__ import annotations
@@ -59,7 +62,7 @@ class ClusterGAN(ClassAwareGAN):
     paper = "Mukherjee et al. 2019, ClusterGAN: Latent Space Clustering in Generative Adversarial Networks"
     Options = ClusterGANOptions
     sample_labels = "code"
-    task_metrics = ("clustering", "code_purity")
+    task_metrics = ("clustering", "latent_kmeans", "code_purity")
 
     def __init__(self, options, data):
         super().__init__(options, data)
@@ -85,6 +88,11 @@ class ClusterGAN(ClassAwareGAN):
 
     def classify(self, x: Tensor) -> Tensor:
         return self.encode(x)[1]
+
+    def latent(self, x: Tensor) -> Tensor:
+        """E's whole code of images, [z_n^, softmax(c^)]: what the official code clusters with k-means."""
+        z_n, logits = self.encode(x)
+        return torch.cat([z_n, logits.softmax(1)], 1)
 
     def d_loss(self, batch):
         with torch.no_grad():
