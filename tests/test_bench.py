@@ -205,3 +205,14 @@ def test_rows_reporting_other_metrics_get_their_own_table():
     assert "| c | c | 1 | 1 | 3.00 ± 0.00 | 1 |" in table.split("| psnr |")[0]  # a and c share the first table
     assert "| b | b | 1 | 1 | 20.0 ± 0.0 | 2.00 ± 0.00 | 1 |" in table
     assert "| - |" not in table
+
+
+def test_rescoring_keeps_the_wall_time_of_the_training_invocation(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SUITE.replace("seeds: [0, 1]", "seeds: [0]"))
+    out = tmp_path / "out"
+    run_suite(str(path), out, jobs=1, threads=1)
+    trained = json.loads((out / "results.json").read_text())["wall_seconds_last_invocation"]
+    run_suite(str(path), out, jobs=1, threads=1, rescore=True)
+    results = json.loads((out / "results.json").read_text())
+    assert results["wall_seconds_last_invocation"] == trained and results["rescore_seconds_last_invocation"] > 0

@@ -87,10 +87,16 @@ def machines(results: list[dict]) -> list[dict]:
             for line, (n, machine) in sorted(counts.items(), key=lambda item: -item[1][0])]
 
 
-def write_reports(suite: dict, results: list[dict], out: Path, wall_seconds: float) -> None:
+def write_reports(suite: dict, results: list[dict], out: Path, wall_seconds: float, rescore: bool = False) -> None:
+    """results.json and leaderboard.md. ``wall_seconds`` is the invocation's; a rescoring one is recorded as
+    ``rescore_seconds_last_invocation``, keeping the wall time of the last invocation that trained."""
     summary, where = summarise(results), machines(results)
+    previous = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
+    walls = {key: previous[key] for key in ("wall_seconds_last_invocation", "rescore_seconds_last_invocation")
+             if key in previous}
+    walls["rescore_seconds_last_invocation" if rescore else "wall_seconds_last_invocation"] = round(wall_seconds, 1)
     (out / "results.json").write_text(json.dumps(
-        {"description": suite.get("description", ""), "wall_seconds_last_invocation": round(wall_seconds, 1),
+        {"description": suite.get("description", ""), **walls,
          "machines": where, "summary": summary, "runs": results}, indent=2) + "\n")
     made_on = "; ".join(f"{m['summary']} ({m['runs']} runs)" if len(where) > 1 else m["summary"] for m in where)
     header = (f"{suite.get('description', '')}\n\nMean ± std over seeds. Measured on: {made_on}. Other CPUs "

@@ -277,7 +277,7 @@ def run_suite(name_or_path: str, out: Path, jobs: int = 1, threads: Optional[int
     # re-running one row keeps the others; runs of other rows made with outdated settings are left out.
     results += [json.loads((s.run_dir / RESULT).read_text()) for s in every
                 if (s.run_dir / RESULT).exists() and (s in specs or not _is_stale(s))]
-    write_reports(suite, results, out, wall_seconds=time.perf_counter() - start)
+    write_reports(suite, results, out, wall_seconds=time.perf_counter() - start, rescore=rescore)
     if failures:
         raise GankitError(f"{len(failures)} run(s) failed, the first: {failures[0]}")
     return results
