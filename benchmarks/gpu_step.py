@@ -22,9 +22,8 @@ import json
 import time
 
 import torch
-from torch import nn
 
-from reference_dcgan import Z_DIM, reference_discriminator, reference_generator
+from reference_dcgan import ReferenceTraining
 
 from gankit.config import resolve
 from gankit.machine import describe, summary
@@ -40,28 +39,13 @@ class NullLogger:
 
 
 def reference_rounds(device: torch.device, batch: int):
-    """A callable doing one round of the reference-style script, and its images."""
-    G, D = reference_generator().to(device), reference_discriminator().to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = nn.BCELoss()
+    """A callable doing one round of the reference-style script on batches already on the device."""
+    training = ReferenceTraining(device)
     images = torch.rand(4096, 1, SIZE, SIZE, device=device) * 2 - 1
-    valid, fake_label = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
-    printed = []
 
     def one_round():
-        real = images[torch.randint(len(images), (batch,), device=device)]
-        opt_g.zero_grad()
-        fake = G(torch.randn(batch, Z_DIM, device=device))
-        g_loss = bce(D(fake), valid)
-        g_loss.backward()
-        opt_g.step()
-        opt_d.zero_grad()
-        d_loss = (bce(D(real), valid) + bce(D(fake.detach()), fake_label)) / 2
-        d_loss.backward()
-        opt_d.step()
-        printed.append((d_loss.item(), g_loss.item()))  # the script prints both every step
-        printed.clear()
+        d_loss, g_loss = training.step(images[torch.randint(len(images), (batch,), device=device)])
+        return d_loss.item(), g_loss.item()  # the script prints both every step: a host synchronisation
 
     return one_round
 

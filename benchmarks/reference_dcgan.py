@@ -53,3 +53,29 @@ def init_normal(net: nn.Module) -> nn.Module:
             nn.init.normal_(module.weight, 1.0, 0.02)
             nn.init.zeros_(module.bias)
     return net
+
+
+class ReferenceTraining:
+    """The script's step: G's update on fresh noise (its backward also fills D's gradients), then D's on
+    the real batch and the same fakes, detached; BCELoss on D's sigmoid outputs."""
+
+    def __init__(self, device: torch.device = torch.device("cpu")):
+        self.device = device
+        self.G, self.D = reference_generator().to(device), reference_discriminator().to(device)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.bce = nn.BCELoss()
+
+    def step(self, real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One round on a real batch in [-1, 1]; returns (D's loss, G's loss)."""
+        valid = torch.ones(len(real), 1, device=self.device)
+        self.opt_g.zero_grad()
+        fake = self.G(torch.randn(len(real), Z_DIM, device=self.device))
+        g_loss = self.bce(self.D(fake), valid)
+        g_loss.backward()
+        self.opt_g.step()
+        self.opt_d.zero_grad()
+        d_loss = (self.bce(self.D(real), valid) + self.bce(self.D(fake.detach()), torch.zeros_like(valid))) / 2
+        d_loss.backward()
+        self.opt_d.step()
+        return d_loss, g_loss

@@ -16,7 +16,7 @@ import argparse
 import time
 
 import torch
-from reference_dcgan import SIZE, Z_DIM, reference_discriminator, reference_generator
+from reference_dcgan import SIZE, Z_DIM, ReferenceTraining
 
 from gankit.config import resolve
 from gankit.data import load_dataset
@@ -45,27 +45,15 @@ def reference_epoch(data_root: str) -> tuple[torch.nn.Module, float, int]:
     data = datasets.MNIST(data_root, train=True, download=False, transform=transforms.Compose(
         [transforms.Resize(SIZE), transforms.ToTensor(), transforms.Normalize([0.5], [0.5])]))
     loader = torch.utils.data.DataLoader(data, batch_size=BATCH, shuffle=True)
-    G, D = reference_generator(), reference_discriminator()
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    bce = torch.nn.BCELoss()
+    training = ReferenceTraining()
     start, steps = time.perf_counter(), 0
     for real, _ in loader:
-        valid, fake_label = torch.ones(len(real), 1), torch.zeros(len(real), 1)
-        opt_g.zero_grad()
-        fake = G(torch.randn(len(real), Z_DIM))
-        g_loss = bce(D(fake), valid)
-        g_loss.backward()
-        opt_g.step()
-        opt_d.zero_grad()
-        d_loss = (bce(D(real), valid) + bce(D(fake.detach()), fake_label)) / 2
-        d_loss.backward()
-        opt_d.step()
+        d_loss, g_loss = training.step(real)
         print(f"\rreference step {steps + 1}/{len(loader)}  D {d_loss.item():.3f}  G {g_loss.item():.3f}", end="",
               flush=True)
         steps += 1
     print()
-    return G, time.perf_counter() - start, steps
+    return training.G, time.perf_counter() - start, steps
 
 
 class ReferenceSampler(torch.nn.Module):
