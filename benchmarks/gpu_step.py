@@ -22,7 +22,6 @@ import json
 import time
 
 import torch
-
 from reference_dcgan import ReferenceTraining
 
 from gankit.config import resolve

@@ -59,9 +59,9 @@ class ReferenceTraining:
     """The script's step: G's update on fresh noise (its backward also fills D's gradients), then D's on
     the real batch and the same fakes, detached; BCELoss on D's sigmoid outputs."""
 
-    def __init__(self, device: torch.device = torch.device("cpu")):
-        self.device = device
-        self.G, self.D = reference_generator().to(device), reference_discriminator().to(device)
+    def __init__(self, device: str | torch.device = "cpu"):
+        self.device = torch.device(device)
+        self.G, self.D = reference_generator().to(self.device), reference_discriminator().to(self.device)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.bce = nn.BCELoss()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_trainer import NullLogger, make_config
 
 from gankit.errors import GankitError
 from gankit.train.compile import CompiledLoss
 from gankit.train.trainer import Trainer
-from test_trainer import NullLogger, make_config
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ a speed option and never stops a run.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
