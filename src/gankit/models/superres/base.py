@@ -35,7 +35,7 @@ from torch import Tensor
 
 from gankit.data.superres import downscale, is_photo_data
 from gankit.errors import GankitError
-from gankit.models.base import Model, OptimSpec
+from gankit.models.base import Model, OptimSpec, Player
 from gankit.nets.blocks import MultipleSizes
 from gankit.nets.perceptual import VGGLayer, find_vgg19_weights, vgg19_features
 
@@ -89,7 +89,6 @@ class SuperResolutionModel(Model):
 
     family = "superres"
     Options = SuperResolutionOptions
-    pixel_loss: ClassVar[str]  # the PSNR models' loss, "mse" or "l1"
 
     def __init__(self, options, data):
         super().__init__(options, data)
@@ -112,7 +111,7 @@ class SuperResolutionModel(Model):
 
     def describe_content(self) -> str:
         """The loss that pulls G's output toward the HR image, as reports name it."""
-        return f"pixel {self.pixel_loss}"
+        raise NotImplementedError
 
     def sample(self, n, labels=None):
         raise GankitError(f"{self.name} upscales images rather than drawing them from noise; use "
@@ -120,6 +119,23 @@ class SuperResolutionModel(Model):
 
     def optim(self) -> OptimSpec:
         return OptimSpec("adam", self.options.lr, self.options.betas)
+
+
+class PSNRModel(SuperResolutionModel):
+    """Base of the PSNR stage: G alone, minimising the pixel loss ``pixel_loss`` between its upscaling of
+    LR(x) and the HR crop x."""
+
+    pixel_loss: ClassVar[str]  # "mse" (SRResNet) or "l1" (RRDB)
+
+    def players(self):
+        return [Player("G", [self.G], self.g_loss, self.optim())]
+
+    def g_loss(self, batch):
+        loss = PIXEL_LOSSES[self.pixel_loss](self.G(self.low_resolution(batch.x)), batch.x)
+        return loss, {"loss": loss.detach()}
+
+    def describe_content(self) -> str:
+        return f"pixel {self.pixel_loss}"
 
 
 class PerceptualGANModel(SuperResolutionModel):

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch.nn.functional as F
-
 from gankit.errors import GankitError
-from gankit.models.base import Player
-from gankit.models.superres.base import SuperResolutionModel, SuperResolutionOptions
+from gankit.models.superres.base import PSNRModel, SuperResolutionOptions
 from gankit.nets.superres import RRDBNet
 from gankit.registry import register
 
@@ -42,7 +39,7 @@ class RRDBOptions(SuperResolutionOptions):
 
 
 @register
-class RRDBModel(SuperResolutionModel):
+class RRDBModel(PSNRModel):
     name = "rrdb"
     summary = "ESRGAN's generator (RRDB, no BN, residual scaling 0.2) trained on the pixel L1; esrgan's stage 1"
     paper = "Wang et al. 2018, ESRGAN: Enhanced Super-Resolution Generative Adversarial Networks"
@@ -53,9 +50,3 @@ class RRDBModel(SuperResolutionModel):
         super().__init__(options, data)
         self.G = RRDBNet(self.channels, options.width, options.blocks, options.growth, options.scale)
 
-    def players(self):
-        return [Player("G", [self.G], self.g_loss, self.optim())]
-
-    def g_loss(self, batch):
-        loss = F.l1_loss(self.G(self.low_resolution(batch.x)), batch.x)
-        return loss, {"loss": loss.detach()}

@@ -15,16 +15,13 @@ Adam 1e-4, betas (0.9, 0.999), batch 16 of 96x96 HR crops in the paper
 """
 from __future__ import annotations
 
-import torch.nn.functional as F
-
-from gankit.models.base import Player
-from gankit.models.superres.base import SuperResolutionModel
+from gankit.models.superres.base import PSNRModel
 from gankit.nets.superres import SRResNet
 from gankit.registry import register
 
 
 @register
-class SRResNetModel(SuperResolutionModel):
+class SRResNetModel(PSNRModel):
     name = "srresnet"
     summary = "SRGAN's generator (residual blocks with BN, PixelShuffle) trained on the pixel MSE; srgan's stage 1"
     paper = "Ledig et al. 2017, Photo-Realistic Single Image Super-Resolution Using a GAN"
@@ -33,10 +30,3 @@ class SRResNetModel(SuperResolutionModel):
     def __init__(self, options, data):
         super().__init__(options, data)
         self.G = SRResNet(self.channels, options.width, options.blocks, options.scale)
-
-    def players(self):
-        return [Player("G", [self.G], self.g_loss, self.optim())]
-
-    def g_loss(self, batch):
-        loss = F.mse_loss(self.G(self.low_resolution(batch.x)), batch.x)
-        return loss, {"loss": loss.detach()}
