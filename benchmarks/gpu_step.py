@@ -23,6 +23,7 @@ import time
 
 import torch
 from reference_dcgan import ReferenceTraining
+from throughput import NullLogger
 
 from gankit.config import resolve
 from gankit.machine import describe, summary
@@ -30,11 +31,6 @@ from gankit.registry import get_model
 from gankit.train.trainer import Trainer
 
 SIZE = 32
-
-
-class NullLogger:
-    def accumulate(self, *args) -> None:
-        pass
 
 
 def reference_rounds(device: torch.device, batch: int):

@@ -17,6 +17,7 @@ import time
 
 import torch
 from reference_dcgan import SIZE, Z_DIM, ReferenceTraining
+from throughput import NullLogger
 
 from gankit.config import resolve
 from gankit.data import load_dataset
@@ -27,11 +28,6 @@ from gankit.registry import get_model
 from gankit.train.trainer import Trainer
 
 BATCH = 64
-
-
-class NullLogger:
-    def accumulate(self, *args) -> None:
-        pass
 
 
 def fid_of(samples: torch.Tensor, test) -> float:

@@ -48,11 +48,15 @@ class TaskData:
 
 
 @torch.no_grad()
-def predict(classify: Callable[[Tensor], Tensor], images: Tensor, device: torch.device,
-            batch_size: int = 500) -> Tensor:
-    """argmax of ``classify`` over uint8 images, in batches."""
-    return torch.cat([classify(uint8_to_float(images[i:i + batch_size]).to(device)).argmax(1).cpu()
+def outputs(fn: Callable[[Tensor], Tensor], images: Tensor, device: torch.device, batch_size: int = 500) -> Tensor:
+    """``fn`` of uint8 images (as floats in [-1, 1], on ``device``), in batches, gathered on the CPU."""
+    return torch.cat([fn(uint8_to_float(images[i:i + batch_size]).to(device)).float().cpu()
                       for i in range(0, len(images), batch_size)])
+
+
+def predict(classify: Callable[[Tensor], Tensor], images: Tensor, device: torch.device) -> Tensor:
+    """argmax of ``classify`` over uint8 images, in batches."""
+    return outputs(classify, images, device).argmax(1)
 
 
 def matched_accuracy(clusters: Tensor, labels: Tensor) -> float:
@@ -81,14 +85,12 @@ def purity(clusters, labels) -> float:
     return float(contingency_matrix(labels, clusters).max(axis=0).sum() / len(labels))
 
 
-@torch.no_grad()
 def latent_kmeans(model, data: TaskData, classifier, n: int) -> dict:
     from sklearn.cluster import KMeans
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    images, labels = data.test.images, data.test.labels.numpy()
-    codes = torch.cat([model.latent(uint8_to_float(images[i:i + 500]).to(model.device)).float().cpu()
-                       for i in range(0, len(images), 500)]).numpy()
+    labels = data.test.labels.numpy()
+    codes = outputs(model.latent, data.test.images, model.device).numpy()
     clusters = KMeans(n_clusters=model.num_labels, random_state=0, n_init=10).fit_predict(codes)
     return {"kmeans_purity": purity(clusters, labels),
             "kmeans_nmi": float(normalized_mutual_info_score(labels, clusters)),
