@@ -48,7 +48,7 @@ def test_image_batches_visit_every_image_once_per_epoch():
     assert len(seen) == 1700
     assert torch.bincount(seen, minlength=10).min() > 150  # a shuffle, not one class at a time
     first = batches.next()  # the next epoch starts afresh
-    assert batches.position == 100 and first.x.shape == (100, 1, 8, 8)
+    assert batches.order.position == 100 and first.x.shape == (100, 1, 8, 8)
 
 
 def test_digits_range_and_labels():

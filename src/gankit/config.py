@@ -30,6 +30,10 @@ class DataConfig:
     channels: Optional[int] = None  # image folders only: 1 or 3 (default 3)
     # image folders only: the share of images kept out of training (chosen by train.seed) to evaluate against
     holdout: float = 0.1
+    # image folders only: GiB of decoded images a folder may take in memory; a larger one streams from disk
+    # (decoded by data.workers DataLoader processes). None: a quarter of this machine's RAM
+    memory_budget: Optional[float] = None
+    workers: Optional[int] = None  # streamed folders: decoding processes; None: half the cores, 1 to 4
     download: bool = True  # let torchvision download MNIST / Fashion-MNIST when they are absent
     # semi-supervised models: keep this many training labels, balanced per class, chosen by train.seed
     labels: Optional[int] = None
@@ -38,6 +42,10 @@ class DataConfig:
         for key in ("image_size", "labels"):
             if getattr(self, key) is not None and getattr(self, key) < 1:
                 raise GankitError(f"data.{key} must be positive, not {getattr(self, key)}.")
+        if self.memory_budget is not None and self.memory_budget <= 0:
+            raise GankitError(f"data.memory_budget must be a positive number of GiB, not {self.memory_budget}.")
+        if self.workers is not None and self.workers < 0:
+            raise GankitError(f"data.workers must be 0 (decode in the training process) or more, not {self.workers}.")
         if not 0.0 < self.holdout <= 0.5:
             raise GankitError(f"data.holdout must lie in (0, 0.5], not {self.holdout}.")
 

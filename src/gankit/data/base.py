@@ -102,36 +102,22 @@ class ImageDataset:
         return ImageBatches(self, batch_size, seed, device, with_labels, with_attributes)
 
 
-class ImageBatches:
-    """Endless shuffled batches, drawn by indexing a device-resident uint8 tensor.
+class ShuffledOrder:
+    """Indices 0..n-1, ``size`` at a time, from a fresh permutation each epoch drawn from a private generator;
+    the incomplete last batch of an epoch is dropped. Its state (generator, order, position) replays exactly."""
 
-    Each epoch is a fresh permutation from a private generator; the incomplete
-    last batch of an epoch is dropped. The whole order is part of the state, so
-    a resumed run sees exactly the batches an uninterrupted run would.
-    ``with_labels=False`` leaves the labels out of the batches, ``with_attributes=True`` adds
-    the images' attributes.
-    """
-
-    def __init__(self, dataset: ImageDataset, batch_size: int, seed: int, device: torch.device,
-                 with_labels: bool = True, with_attributes: bool = False):
-        if batch_size > len(dataset):
-            raise GankitError(f"the batch size {batch_size} exceeds the {len(dataset)} images of {dataset.spec.name}.")
-        self.images = dataset.images.to(device)
-        self.labels = dataset.labels.to(device) if with_labels and dataset.labels is not None else None
-        self.attributes = dataset.attributes.to(device) if with_attributes else None
-        self.batch_size = batch_size
+    def __init__(self, n: int, size: int, seed: int):
+        self.n, self.size = n, size
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.empty(0, dtype=torch.long)
         self.position = 0
 
-    def next(self) -> Batch:
-        if self.position + self.batch_size > len(self.order):
-            self.order = torch.randperm(len(self.images), generator=self.generator)
+    def take(self) -> Tensor:
+        if self.position + self.size > len(self.order):
+            self.order = torch.randperm(self.n, generator=self.generator)
             self.position = 0
-        index = self.order[self.position:self.position + self.batch_size].to(self.images.device)
-        self.position += self.batch_size
-        pick = (lambda rows: None if rows is None else rows[index])
-        return Batch(uint8_to_float(self.images[index]), pick(self.labels), attributes=pick(self.attributes))
+        self.position += self.size
+        return self.order[self.position - self.size:self.position]
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state(), "order": self.order, "position": self.position}
@@ -140,3 +126,36 @@ class ImageBatches:
         self.generator.set_state(state["generator"])
         self.order = state["order"]
         self.position = int(state["position"])
+
+
+class ImageBatches:
+    """Endless shuffled batches (``ShuffledOrder``), drawn by indexing a device-resident uint8 tensor.
+
+    The whole order is part of the state, so a resumed run sees exactly the batches an
+    uninterrupted run would. ``with_labels=False`` leaves the labels out of the batches,
+    ``with_attributes=True`` adds the images' attributes.
+    """
+
+    def __init__(self, dataset: ImageDataset, batch_size: int, seed: int, device: torch.device,
+                 with_labels: bool = True, with_attributes: bool = False):
+        check_batch_size(batch_size, dataset)
+        self.images = dataset.images.to(device)
+        self.labels = dataset.labels.to(device) if with_labels and dataset.labels is not None else None
+        self.attributes = dataset.attributes.to(device) if with_attributes else None
+        self.order = ShuffledOrder(len(dataset), batch_size, seed)
+
+    def next(self) -> Batch:
+        index = self.order.take().to(self.images.device)
+        pick = (lambda rows: None if rows is None else rows[index])
+        return Batch(uint8_to_float(self.images[index]), pick(self.labels), attributes=pick(self.attributes))
+
+    def state_dict(self) -> dict:
+        return self.order.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.order.load_state_dict(state)
+
+
+def check_batch_size(batch_size: int, dataset) -> None:
+    if batch_size > len(dataset):
+        raise GankitError(f"the batch size {batch_size} exceeds the {len(dataset)} images of {dataset.spec.name}.")

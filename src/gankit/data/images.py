@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Collection, Optional
+from typing import Callable, Collection, Optional
 
 import torch
 from torch import Tensor
@@ -99,33 +99,50 @@ def pil_mode(channels: Optional[int]) -> Optional[str]:
     return {1: "L", 3: "RGB", None: None}[channels]
 
 
-def read_images(folder: Path, mode: Optional[str]) -> list[tuple[Path, Tensor]]:
-    """(file, uint8 (C, H, W)) for every readable image under ``folder`` (recursively, sorted by path).
-
-    ``mode`` "L" or "RGB" converts every image; None reads greyscale images as one channel and the
-    rest as RGB. Unreadable files are skipped with a warning; finding none is an error.
-    """
-    import torchvision.transforms.v2.functional as TF
-    from PIL import Image, UnidentifiedImageError
+def image_files(folder: Path) -> list[Path]:
+    """The files under ``folder`` (recursively, sorted by path) whose extensions name images."""
     from torchvision.datasets.folder import IMG_EXTENSIONS
 
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
-    images, skipped = [], []
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS and p.is_file())
+
+
+def read_image(file: Path, mode: Optional[str], size: Optional[int] = None) -> Tensor:
+    """One image file as uint8 (C, H, W): converted to ``mode`` ("L" or "RGB"; None reads a greyscale image as
+    one channel and any other as RGB), and when ``size`` is given centre-cropped and resized to size x size."""
+    import torchvision.transforms.v2.functional as TF
+    from PIL import Image
+
+    with Image.open(file) as img:
+        image = TF.pil_to_tensor(img.convert(mode or ("L" if img.mode in GREY_MODES else "RGB")))
+    return image if size is None else square(image, size)[0]
+
+
+UNREADABLE = (OSError, ValueError)  # what PIL raises for a damaged or foreign file (UnidentifiedImageError is an OSError)
+
+
+def readable(folder: Path, files: list[Path], read: Callable[[Path], object]) -> list[tuple[Path, object]]:
+    """(file, read(file)) for each of ``files`` that ``read`` manages; the rest are skipped with one warning
+    line that counts them, and finding none is an error."""
+    found, skipped = [], []
     for file in files:
         try:
-            with Image.open(file) as img:
-                tensor = TF.pil_to_tensor(img.convert(mode or ("L" if img.mode in GREY_MODES else "RGB")))
-        except (OSError, UnidentifiedImageError, ValueError) as error:
+            found.append((file, read(file)))
+        except UNREADABLE as error:
             skipped.append(f"{file.relative_to(folder)}: {error}")
-            continue
-        images.append((file, tensor))
     if skipped:  # one line for the lot, however many there are
         warnings.warn(f"skipping {len(skipped)} unreadable image file(s) in {folder} (the first, "
-                      f"{skipped[0]})", stacklevel=2)
-    if not images:
+                      f"{skipped[0]})", stacklevel=3)
+    if not found:
         detail = f" ({len(skipped)} unreadable)" if skipped else ""
         raise GankitError(f"no readable images found in {folder}{detail}.")
-    return images
+    return found
+
+
+def read_images(folder: Path, mode: Optional[str], size: Optional[int] = None) -> list[tuple[Path, Tensor]]:
+    """(file, uint8 (C, H, W)) for every readable image under ``folder`` (recursively, sorted by path), each
+    read by ``read_image`` (so resized to ``size`` as it is read, when given). Unreadable files are skipped
+    with a warning; finding none is an error."""
+    return readable(folder, image_files(folder), lambda file: read_image(file, mode, size))
 
 
 def square(image: Tensor, size: int) -> Tensor:
@@ -165,15 +182,35 @@ def draw_holdout(dataset: FolderImages, fraction: float, seed: int) -> list[str]
     return sorted(dataset.files[i] for i in order[:count].tolist())
 
 
-def image_folder(path: str, image_size: Optional[int], channels: Optional[int]) -> FolderImages:
+def memory_budget_bytes(gib: Optional[float]) -> int:
+    """data.memory_budget in bytes; None: a quarter of this machine's RAM (1 GiB where it cannot be read)."""
+    if gib is not None:
+        return int(gib * 2**30)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows)
+        return 2**30
+
+
+def image_folder(path: str, image_size: Optional[int], channels: Optional[int], memory_budget: Optional[float] = None,
+                 workers: Optional[int] = None):
     """Every readable image under PATH (recursively), centre-cropped and resized (default 64, RGB).
 
-    Unreadable files are skipped with a warning; an empty result is an error.
+    A folder whose decoded images fit ``memory_budget`` GiB (default a quarter of RAM) is read into memory
+    (``FolderImages``); a larger one streams from disk through ``workers`` DataLoader processes
+    (``gankit.data.stream``). Unreadable files are skipped with a warning; an empty result is an error.
     """
+    from gankit.data.stream import StreamedFolder, scan_folder
+
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise DataNotFound(f"image folder {folder} does not exist.")
     mode = pil_mode(channels) or "RGB"
-    found = read_images(folder, mode)
-    images = torch.cat([square(image, image_size or 64) for _, image in found])
-    return FolderImages(f"folder:{folder}", images, [file.relative_to(folder).as_posix() for file, _ in found])
+    size = image_size or 64
+    files = image_files(folder)
+    needed, budget = len(files) * len(mode) * size * size, memory_budget_bytes(memory_budget)
+    if needed > budget:
+        return StreamedFolder(f"folder:{folder}", scan_folder(folder, files, mode, size, workers))
+    found = readable(folder, files, lambda file: read_image(file, mode, size))
+    return FolderImages(f"folder:{folder}", torch.stack([image for _, image in found]),
+                        [file.relative_to(folder).as_posix() for file, _ in found])

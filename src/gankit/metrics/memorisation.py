@@ -22,10 +22,12 @@ Training images are read in chunks, so memory stays bounded for large folders.
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 from torch import Tensor
 
 from gankit.data import uint8_to_float
@@ -33,7 +35,8 @@ from gankit.data import uint8_to_float
 COMPARED_SIZE = 32  # images are compared downscaled to at most this size
 SHARE_PERCENTILE = 0.05
 MAX_QUERIES = 1000  # samples (and held-out images) matched, at most
-TRAIN_CHUNK = 4096  # training images downscaled and compared at once (4096 x 3072 floats = 50 MB)
+TRAIN_CHUNK = 4096  # training images compared at once, at most (4096 x 3072 floats = 50 MB downscaled) ...
+TRAIN_CHUNK_VALUES = 2**24  # ... and at most this many pixel values read and downscaled at once (64 MB as floats)
 QUERY_CHUNK = 1024  # rows of a distance matrix at once (1024 x 4096 floats = 16 MB)
 PICTURE_PAIRS = 16
 
@@ -54,8 +57,12 @@ def nearest_train(queries: Tensor, train: Tensor) -> tuple[Tensor, Tensor]:
     query_rows = downscaled(queries)
     best = torch.full((len(queries),), float("inf"))
     index = torch.zeros(len(queries), dtype=torch.long)
-    for start in range(0, len(train), TRAIN_CHUNK):
-        train_rows = downscaled(uint8_to_float(train[start:start + TRAIN_CHUNK]))
+    chunk = max(1, min(TRAIN_CHUNK, TRAIN_CHUNK_VALUES // math.prod(train.shape[1:])))  # 85 images of 256x256x3
+    progress = tqdm(total=len(train), desc="memorisation check", unit="image", leave=False,
+                    disable=len(train) <= chunk)
+    for start, images in zip(range(0, len(train), chunk), train.split(chunk)):  # a streamed folder decodes ahead
+        progress.update(len(images))
+        train_rows = downscaled(uint8_to_float(images))
         for row in range(0, len(query_rows), QUERY_CHUNK):
             span = slice(row, row + QUERY_CHUNK)
             nearest = torch.cdist(query_rows[span], train_rows).argmin(1)
@@ -63,6 +70,7 @@ def nearest_train(queries: Tensor, train: Tensor) -> tuple[Tensor, Tensor]:
             closer = distance < best[span]
             best[span] = torch.where(closer, distance, best[span])
             index[span] = torch.where(closer, nearest + start, index[span])
+    progress.close()
     return best, index
 
 

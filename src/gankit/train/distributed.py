@@ -222,14 +222,19 @@ class ShardedBatches:
     Every process keeps an identical copy of the stream (same seed, same state), so
     each draws the same global batch and keeps its slice; the state to save is the
     one stream's. Drawing the whole batch costs each process one uint8 -> float
-    conversion of the global batch, small against a training step.
+    conversion of the global batch, small against a training step; a stream that
+    decodes its images from disk (``keep_share``) decodes only this process's slice.
     """
 
     def __init__(self, stream, ranks: Ranks):
         self.stream, self.ranks = stream, ranks
+        self.stream_shares = hasattr(stream, "keep_share")
+        if self.stream_shares:
+            stream.keep_share(ranks.rank, ranks.world_size)
 
     def next(self) -> Batch:
-        return shard(self.stream.next(), self.ranks)
+        batch = self.stream.next()
+        return batch if self.stream_shares else shard(batch, self.ranks)
 
     def state_dict(self) -> dict:
         return self.stream.state_dict()

@@ -22,7 +22,8 @@ import torch
 import yaml
 
 from gankit.config import DataConfig, RunConfig, resolve
-from gankit.data import DataSpec, FolderImages, FolderPhotos, data_root, draw_holdout, is_rooted, split_folder
+from gankit.data import (DataSpec, FolderImages, FolderPhotos, StreamedFolder, data_root, draw_holdout, is_rooted,
+                         split_folder)
 from gankit.errors import DataNotFound, GankitError
 from gankit.machine import describe
 from gankit.registry import get_model
@@ -34,7 +35,7 @@ LATEST = Path("checkpoints") / "latest.pt"
 MACHINE_FILE = "machine.json"
 HOLDOUT_FILE = "holdout.txt"
 NEAREST_PICTURE = "nearest_train.png"
-HELD_OUT_FOLDERS = (FolderImages, FolderPhotos)  # image folders a run splits, keeping a share out of training
+HELD_OUT_FOLDERS = (FolderImages, StreamedFolder, FolderPhotos)  # image folders a run splits, keeping a share out of training
 
 
 def dataset_slug(name: str) -> str:

@@ -25,7 +25,8 @@ import torch
 from tqdm import tqdm
 
 from gankit.config import DEFAULT_STEPS, DataConfig, RunConfig
-from gankit.data import Dataset, Photos, load_dataset, resized
+from gankit.data import Dataset, Photos, StreamedFolder, load_dataset, resized
+from gankit.data.images import memory_budget_bytes
 from gankit.data.labels import batch_stream
 from gankit.errors import GankitError
 from gankit.metrics import evaluate, sample_grid
@@ -54,7 +55,8 @@ TORCHRUN_ECHO_S = 1.0  # seconds within which a Ctrl-C forwarded by torchrun fol
 
 def load_data(data: DataConfig, split: str = "train") -> Dataset:
     """The dataset a ``data`` config section describes, in the given split."""
-    return load_dataset(data.name, data.root, split, data.image_size, data.channels, data.download)
+    return load_dataset(data.name, data.root, split, data.image_size, data.channels, data.download,
+                        data.memory_budget, data.workers)
 
 
 def say(message: str) -> None:
@@ -141,8 +143,18 @@ class Trainer:
         self.step = 0
         self.autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=train.precision == "bf16")
         self._stop_requested = False
-        if resize_note:  # said once the run can go ahead, so a refused run says one thing: why
-            self.notify(resize_note)
+        for note in (resize_note, self._streaming_note()):  # said once the run can go ahead, so a refused run
+            if note:                                              # says one thing: why
+                self.notify(note)
+
+    def _streaming_note(self) -> str | None:
+        if not isinstance(self.dataset, StreamedFolder):
+            return None
+        images, data = self.dataset.images, self.config.data
+        size = len(images) * images.shape[1] * images.shape[2] * images.shape[3]
+        return (f"note: the {len(images):,} training images take {size / 2**30:.1f} GiB at {images.size}x{images.size}, "
+                f"more than data.memory_budget ({memory_budget_bytes(data.memory_budget) / 2**30:.1f} GiB), so they "
+                f"stream from disk through {images.workers} DataLoader worker process(es) (data.workers).")
 
     def _fit_image_size(self, model_cls, dataset: Dataset) -> tuple[Dataset, str | None]:
         """Resize images the model's networks cannot take to the nearest larger size they can; with a note
