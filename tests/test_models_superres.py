@@ -69,9 +69,9 @@ def test_the_papers_recipes_are_the_defaults():
 
 def test_without_vgg_weights_the_content_loss_is_decided_once_and_recorded(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty hub cache
-    for name, pixel in (("srgan", "mse"), ("esrgan", "l1")):
+    for name in ("srgan", "esrgan"):  # gankit's own photo feature network
         options = resolve({"model": name, "options": {}}, get_model(name).Options).options
-        assert (options.content, options.vgg_weights) == (pixel, "")
+        assert (options.content, options.vgg_weights) == ("photo", "")
         with pytest.raises(GankitError, match="needs torchvision's VGG19 ImageNet weights"):
             resolve({"model": name, "options": {"content": "vgg19"}}, get_model(name).Options)
 
@@ -123,6 +123,19 @@ def test_content_losses_by_hand():
     model.options.content = "vgg19"
     model.features = lambda images: images * 12.75  # features that are the pixels x 12.75: the paper's rescaling
     assert model.content_loss(sr, hr).item() == pytest.approx(0.25)
+    model.options.content = "photo"  # gankit's features come at unit scale: no rescaling
+    model.features = lambda images: images * 2
+    assert model.content_loss(sr, hr).item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", ["srgan", "esrgan"])
+def test_one_step_on_the_photo_features_trains_g_and_leaves_the_network_out_of_checkpoints(tmp_path, photos, name):
+    run = trainer(tmp_path, name, photos, options={"content": "photo"})
+    before = [w.detach().clone() for w in run.model.G.parameters()]
+    run.fit(progress=False)
+    assert all(not torch.equal(old, new) for old, new in zip(before, run.model.G.parameters()))
+    assert all(key.startswith(("G.", "D.")) for key in run.model.state_dict())
+    assert run.model.describe_content().startswith("gankit photo features (")
 
 
 def test_one_step_of_each_model_updates_every_player(tmp_path, photos):
@@ -177,7 +190,8 @@ def test_eval_scores_whole_test_photos_against_bicubic(tmp_path):
         assert 0 < metrics[f"{prefix}gradient_ratio"] < 3
     assert metrics["bicubic_gradient_ratio"] < 0.6  # bicubic upscaling is blurrier than the photos
     assert metrics["swd"] > 0 and metrics["bicubic_swd"] > 0
-    assert metrics["content_loss"] == "pixel mse" and metrics["fid_features"].startswith("unavailable")
+    assert metrics["content_loss"] == "pixel mse" and metrics["fid"] > 0 and metrics["bicubic_fid"] > 0
+    assert metrics["fid_features"].startswith("fid: gankit photo features")
 
 
 @pytest.mark.parametrize("name,options", [("srresnet", {"width": 16, "blocks": 2, "lr": 2e-3}),

@@ -299,6 +299,7 @@ def test_with_vgg19_weights_a_gan_learns_on_features_and_is_scored_by_fid(vgg_fi
     from gankit.config import resolve
     from gankit.data import DataSpec
     from gankit.metrics import evaluate
+    from gankit.nets.photo_features import WEIGHTS
     from gankit.registry import get_model
 
     cls = get_model("srgan")
@@ -314,5 +315,7 @@ def test_with_vgg19_weights_a_gan_learns_on_features_and_is_scored_by_fid(vgg_fi
     photos = Photos("photos", [torch.randint(0, 256, (3, 104, 104), dtype=torch.uint8, generator=generator)
                                for _ in range(2)], ["a", "b"], 32)
     metrics = evaluate(model, photos, 2)
-    assert metrics["fid"] > 0 and metrics["bicubic_fid"] > 0  # 2 x 9 patches of 32x32 a side
-    assert metrics["fid_features"] == f"vgg19 relu5_4 ({vgg_file}), 32x32 patches"
+    for name in ("fid", "bicubic_fid", "vgg19_fid", "bicubic_vgg19_fid"):  # 2 x 9 patches of 32x32 a side
+        assert metrics[name] > 0, name
+    assert metrics["fid_features"] == (f"fid: gankit photo features ({WEIGHTS}); vgg19_fid: vgg19 relu5_4 "
+                                       f"({vgg_file}); 32x32 patches")

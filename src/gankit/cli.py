@@ -633,16 +633,27 @@ def _cmd_classifier(args) -> int:
 
     from gankit.classifier import DEFAULTS, save_classifier, train_classifier, write_record
 
-    if args.data not in DEFAULTS:
-        raise GankitError(f"classifiers can be trained on {', '.join(DEFAULTS)}, not '{args.data}'.")
-    overrides = {key: value for key, value in (("seed", args.seed), ("epochs", args.epochs)) if value is not None}
-    settings = dataclasses.replace(DEFAULTS[args.data], **overrides)
-    out = Path(args.out or f"{args.data}_classifier.safetensors")
-    net, record = train_classifier(args.data, args.data_root, settings)
-    save_classifier(net, out, args.data)
+    if args.data not in (*DEFAULTS, "photos"):
+        raise GankitError(f"classifiers can be trained on {', '.join(DEFAULTS)} and photos (the photo feature "
+                          f"network), not '{args.data}'.")
     command = " ".join(["gankit classifier train --data", args.data]
                        + [f"--{flag.replace('_', '-')} {getattr(args, flag)}"
                           for flag in ("data_root", "seed", "epochs", "out") if getattr(args, flag) is not None])
+    if args.data == "photos":
+        from gankit.nets.photo_features import FeatureTraining, save_photo_features, train_photo_features
+
+        if args.epochs is not None:
+            raise GankitError("the photo feature network trains for a number of steps on endless random patches, "
+                              "not epochs; leave out --epochs.")
+        out = Path(args.out or "photo_features.safetensors")
+        net, record = train_photo_features(FeatureTraining(**({} if args.seed is None else {"seed": args.seed})))
+        save_photo_features(net, out)
+    else:
+        overrides = {key: value for key, value in (("seed", args.seed), ("epochs", args.epochs)) if value is not None}
+        settings = dataclasses.replace(DEFAULTS[args.data], **overrides)
+        out = Path(args.out or f"{args.data}_classifier.safetensors")
+        net, record = train_classifier(args.data, args.data_root, settings)
+        save_classifier(net, out, args.data)
     record_path = write_record(record, out, command)
     print(f"test accuracy {record['test_accuracy']:.4f}; wrote {out} and {record_path}")
     return 0
@@ -776,7 +787,8 @@ def build_parser() -> argparse.ArgumentParser:
     classifier_sub = classifier.add_subparsers(dest="action", required=True, metavar="ACTION")
     ctrain = classifier_sub.add_parser("train", help="train a classifier (deterministic given --seed)")
     ctrain.add_argument("--data", required=True, help="digits, mnist, fashion-mnist, mnist-m, mnist-colour, "
-                        "mnist-edges or mnist-colour-attributes (its colour x background)")
+                        "mnist-edges, mnist-colour-attributes (its colour x background), or photos (the photo "
+                        "feature network of the super-resolution models)")
     ctrain.add_argument("--data-root", help="folder with datasets in torchvision's layout (or $GANKIT_DATA)")
     ctrain.add_argument("--out", metavar="FILE.safetensors", help="default DATA_classifier.safetensors here")
     ctrain.add_argument("--seed", type=int, help="default 0")

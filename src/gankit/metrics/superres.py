@@ -20,13 +20,15 @@ SR literature:
   HR ``SWD_PATCH`` x ``SWD_PATCH`` patches (all non-overlapping ones), over a Laplacian pyramid
   from 64 to 16 pixels: the distributions of local detail at three scales, which blur moves
   away from the photo's, and which needs no feature network;
-- ``fid``, only when the model's content loss is VGG19 (the feature network
-  must be the user's, as no other is available): the Frechet distance between
-  the spatially averaged VGG19 activations of the upscaled and the HR
-  ``FID_PATCH`` x ``FID_PATCH`` patches (all non-overlapping ones);
+- ``fid``: the Frechet distance between the spatially averaged activations of
+  gankit's photo feature network (gankit.nets.photo_features, trained to tell
+  blur, noise, ringing and blockiness from clean photo patches, on photos no test
+  photo is among) for the upscaled and the HR ``FID_PATCH`` x ``FID_PATCH``
+  patches (all non-overlapping ones); ``vgg19_fid`` the same with VGG19's
+  activations, when the model's content loss is VGG19 (the user's weights);
 - ``bicubic_*``: the same scores for bicubic upscaling, the baseline row;
 - ``content_loss``: what the model's content loss compared (pixels or a feature
-  network), and ``fid_features``, the feature network of ``fid`` or why it is missing.
+  network), and ``fid_features``, the feature networks of the FIDs.
 """
 from __future__ import annotations
 
@@ -120,10 +122,12 @@ def patches(images: Tensor, side: int = FID_PATCH) -> Tensor:
 
 
 @torch.no_grad()
-def patch_features(model, images: Tensor, batch_size: int = 64) -> Tensor:
-    """The model's VGG19 activations of every patch of ``images``, averaged over positions: (P, channels)."""
+def patch_features(net, images: list[Tensor], device: torch.device, batch_size: int = 64) -> Tensor:
+    """The feature network ``net``'s activations of every patch of ``images``, averaged over positions:
+    (P, channels)."""
     cut = torch.cat([patches(image) for image in images])
-    return torch.cat([model.features(cut[i:i + batch_size].to(model.device)).float().mean((2, 3)).cpu()
+    net = net.to(device)
+    return torch.cat([net(cut[i:i + batch_size].to(device)).float().mean((2, 3)).cpu()
                       for i in range(0, len(cut), batch_size)])
 
 
@@ -173,20 +177,29 @@ def swd_scores(truths: list[Tensor], made: dict[str, list[Tensor]]) -> dict:
 
 
 def fid_scores(model, truths: list[Tensor], made: dict[str, list[Tensor]]) -> dict:
-    """``fid`` and ``bicubic_fid`` in the feature space of the model's VGG19, with ``fid_features`` naming it;
-    only ``fid_features``, saying why, when the model has no feature network or its weights file is gone."""
+    """``fid`` and ``bicubic_fid`` in the feature space of gankit's photo feature network; ``vgg19_fid`` and
+    ``bicubic_vgg19_fid`` too for a model whose content loss is VGG19 (while its weights file is there);
+    ``fid_features`` names the networks and the patches."""
     from gankit.metrics.images import fid
     from gankit.models.superres.base import PerceptualGANModel
+    from gankit.nets.photo_features import photo_features
 
-    if not isinstance(model, PerceptualGANModel) or model.options.content != "vgg19":
-        return {"fid_features": "unavailable: FID needs a feature network, and this model trained without one "
-                                "(VGG19 weights)"}
-    if not Path(model.options.vgg_weights).is_file():
-        return {"fid_features": f"unavailable: the VGG19 weights this model trained with ({model.options.vgg_weights}) "
-                                f"are gone"}
-    hr_features = patch_features(model, truths)
-    scores = {f"{prefix}fid": fid(hr_features, patch_features(model, upscaled)) for prefix, upscaled in made.items()}
-    return {**scores, "fid_features": f"{model.describe_content()}, {FID_PATCH}x{FID_PATCH} patches"}
+    if not len(torch.cat([patches(truth) for truth in truths])):
+        return {"fid_features": f"unavailable: the test photos are smaller than {FID_PATCH + 2 * BORDER} pixels "
+                                f"a side"}
+    nets = {"": photo_features()}
+    vgg = isinstance(model, PerceptualGANModel) and model.options.content == "vgg19"
+    if vgg and Path(model.options.vgg_weights).is_file():
+        nets["vgg19_"] = model.feature_network()
+    scores, described = {}, []
+    for name, net in nets.items():
+        hr_features = patch_features(net, truths, model.device)
+        scores.update({f"{prefix}{name}fid": fid(hr_features, patch_features(net, upscaled, model.device))
+                       for prefix, upscaled in made.items()})
+        described.append(f"{name}fid: {net.describe()}")
+    if vgg and "vgg19_" not in nets:
+        described.append("vgg19_fid unavailable: the VGG19 weights this model trained with are gone")
+    return {**scores, "fid_features": f"{'; '.join(described)}; {FID_PATCH}x{FID_PATCH} patches"}
 
 
 def central_crop(image: Tensor, side: int) -> Tensor:

@@ -16,12 +16,11 @@ that run's G (loaded with ``weights_only``) before the first round.
 
 Content losses (``options.content``): ``vgg19``, distances between VGG19
 activations (gankit.nets.perceptual; needs ImageNet weights: ``options.vgg_weights``
-or torch's hub cache); ``mse`` or ``l1`` on pixels. ``auto`` (the default) is
-decided when the run is configured: vgg19 when weights are found, else the
-model's pixel loss, and config.yaml records the choice (and the weights file).
-The project does not yet ship a feature network of its own for photos, so without
-VGG19 weights the GAN stage trains on a pixel content loss; ``gankit eval``
-reports which content loss a model used.
+or torch's hub cache); ``photo``, distances between the activations of the feature
+network gankit trains and ships (gankit.nets.photo_features); ``mse`` or ``l1`` on
+pixels. ``auto`` (the default) is decided when the run is configured: vgg19 when
+weights are found, else photo, and config.yaml records the choice (and the
+weights file); ``gankit eval`` reports which content loss a model used.
 """
 from __future__ import annotations
 
@@ -38,9 +37,11 @@ from gankit.errors import GankitError
 from gankit.models.base import Model, OptimSpec, Player
 from gankit.nets.blocks import MultipleSizes
 from gankit.nets.perceptual import VGGLayer, find_vgg19_weights, vgg19_features
+from gankit.nets.photo_features import photo_features
 
-ContentLoss = Literal["auto", "vgg19", "mse", "l1"]
+ContentLoss = Literal["auto", "vgg19", "photo", "mse", "l1"]
 PIXEL_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss}
+FEATURE_LOSSES = ("vgg19", "photo")
 ARCHITECTURE = ("scale", "width", "blocks", "growth")  # the options that decide G's weights' shapes
 
 
@@ -66,7 +67,6 @@ class PerceptualGANOptions(SuperResolutionOptions):
     content_weight: float = 1.0
     adversarial_weight: float = 1e-3
     d_width: int = 64  # D's first convolution's channels (both papers' 64)
-    pixel_content: ClassVar[str] = "mse"  # what content=auto becomes without VGG19 weights
 
     def validate(self) -> None:
         super().validate()
@@ -80,7 +80,7 @@ class PerceptualGANOptions(SuperResolutionOptions):
             if weights is None and self.content == "vgg19":
                 raise GankitError("options.content=vgg19 needs torchvision's VGG19 ImageNet weights: give the file "
                                   "as options.vgg_weights (none is in torch's hub cache), or choose content mse or l1.")
-            self.content = "vgg19" if weights else self.pixel_content
+            self.content = "vgg19" if weights else "photo"
             self.vgg_weights = str(weights or "")
 
 
@@ -151,7 +151,7 @@ class PerceptualGANModel(SuperResolutionModel):
     def warm_start(self) -> None:
         if self.options.pretrained:
             self.G.load_state_dict(self.pretrained_generator())
-        if self.options.content == "vgg19":
+        if self.options.content in FEATURE_LOSSES:
             self.features(torch.zeros(1, self.channels, 16, 16, device=self.device))  # a bad file fails now
 
     def pretrained_generator(self) -> dict:
@@ -187,16 +187,22 @@ class PerceptualGANModel(SuperResolutionModel):
                 if value.is_floating_point():
                     value.copy_(torch.lerp(psnr[key].to(value), value, alpha))
 
+    def feature_network(self):
+        """The content loss's feature network (loaded on first use, once per process)."""
+        if self.options.content == "vgg19":
+            return vgg19_features(self.options.vgg_weights, self.options.vgg_layer)
+        return photo_features()
+
     def features(self, images: Tensor) -> Tensor:
-        """VGG19's activations of images in [-1, 1] (the network is loaded on first use)."""
-        return vgg19_features(self.options.vgg_weights, self.options.vgg_layer).to(images.device)(images)
+        """The content loss's feature network's activations of images in [-1, 1]."""
+        return self.feature_network().to(images.device)(images)
 
     def feature_distance(self, sr_features: Tensor, hr_features: Tensor) -> Tensor:
         raise NotImplementedError
 
     def content_loss(self, sr: Tensor, hr: Tensor) -> Tensor:
-        """The content term: a distance between VGG19 activations, or a pixel loss."""
-        if self.options.content != "vgg19":
+        """The content term: a distance between feature activations, or a pixel loss."""
+        if self.options.content in PIXEL_LOSSES:
             return PIXEL_LOSSES[self.options.content](sr, hr)
         with torch.no_grad():
             target = self.features(hr)
@@ -204,4 +210,6 @@ class PerceptualGANModel(SuperResolutionModel):
 
     def describe_content(self) -> str:
         o = self.options
-        return f"vgg19 {o.vgg_layer} ({o.vgg_weights})" if o.content == "vgg19" else f"pixel {o.content}"
+        if o.content == "vgg19":
+            return f"vgg19 {o.vgg_layer} ({o.vgg_weights})"
+        return photo_features().describe() if o.content == "photo" else f"pixel {o.content}"
