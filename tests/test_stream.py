@@ -43,6 +43,17 @@ def test_the_budget_decides_and_both_ways_read_the_same_images(photos):
     assert isinstance(load_dataset(f"folder:{photos}", image_size=12, memory_budget=12_000 / 2**30), StreamedFolder)
     assert isinstance(load_dataset(f"folder:{photos}", image_size=12, memory_budget=13_000 / 2**30), FolderImages)
     assert memory_budget_bytes(2.0) == 2 * 2**30 and memory_budget_bytes(None) > 0
+    assert torch.equal(streamed.select(slice(3, 9)).images, in_memory.select(slice(3, 9)).images)
+
+
+def test_an_encoder_model_trains_and_evaluates_on_a_streamed_folder(capsys, photos, tmp_path):
+    out = tmp_path / "run"  # its probe reads training images through select()
+    code, _, err = run(capsys, "train", "aae", "--data", f"folder:{photos}", "--steps", 2, "--batch-size", 8,
+                       "--set", "data.image_size=16", "--set", "train.eval_samples=20", "--set", "options.width=8",
+                       "--set", f"data.memory_budget={TINY_BUDGET}", "--out", out, "-q")
+    assert code == 0, err
+    metrics = json.loads((out / "eval.json").read_text())["metrics"]
+    assert metrics["reconstruction_psnr"] > 0 and "probe_unavailable" in metrics  # a folder has no labels
 
 
 def test_streamed_batches_follow_the_in_memory_order_across_epochs_and_a_resume(photos):

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from gankit.data.base import Batch, DataSpec, ShuffledOrder, check_batch_size, uint8_to_float
+from gankit.data.base import Batch, DataSpec, ImageDataset, ShuffledOrder, check_batch_size, uint8_to_float
 from gankit.data.images import read_image
 from gankit.errors import GankitError
 
@@ -38,7 +38,6 @@ class FileImages:
     def __init__(self, folder: Path, files: list[str], mode: str, size: int, workers: int):
         self.folder, self.files, self.mode, self.size, self.workers = folder, files, mode, size, workers
         self.shape = (len(files), len(mode), size, size)  # "L" -> 1 channel, "RGB" -> 3
-        self.dtype = torch.uint8
 
     def __len__(self) -> int:
         return len(self.files)
@@ -46,17 +45,16 @@ class FileImages:
     def __getitem__(self, rows) -> Tensor:
         index = torch.arange(len(self))[rows].tolist()
         chunks = [index[i:i + READ_CHUNK] for i in range(0, len(index), READ_CHUNK)]
-        if self.workers == 0 or len(chunks) <= 1:
-            read = map(BatchReader(self).__getitem__, chunks)
-        else:
-            read = loader(self, chunks, pin_memory=False)
-        return torch.cat([decoded(*batch) for batch in read] or [torch.empty(0, *self.shape[1:], dtype=torch.uint8)])
+        empty = torch.empty(0, *self.shape[1:], dtype=torch.uint8)
+        return torch.cat([*self.read(chunks, self.workers if len(chunks) > 1 else 0), empty])
 
     def split(self, size: int):
         """The images in order, ``size`` at a time (as ``Tensor.split``), decoded ahead by the workers."""
-        chunks = [list(range(i, min(i + size, len(self)))) for i in range(0, len(self), size)]
-        read = loader(self, chunks, pin_memory=False) if self.workers else map(BatchReader(self).__getitem__, chunks)
-        return (decoded(*batch) for batch in read)
+        return self.read([list(range(i, min(i + size, len(self)))) for i in range(0, len(self), size)], self.workers)
+
+    def read(self, chunks: list[list[int]], workers: int):
+        """The images of each index list in ``chunks``, decoded by ``workers`` processes (0: this one)."""
+        return (decoded(*batch) for batch in loader(self, chunks, workers, pin_memory=False))
 
     def subset(self, keep: list[int]) -> FileImages:
         return FileImages(self.folder, [self.files[i] for i in keep], self.mode, self.size, self.workers)
@@ -93,13 +91,13 @@ def decoded(images: Tensor, problem: str) -> Tensor:
     return images
 
 
-def loader(images: FileImages, batches, pin_memory: bool):
-    """A DataLoader whose workers decode the index lists ``batches`` yields, each into a (images, problem) pair.
-    It seeds its workers from a generator of its own: drawing from torch's global one would change the
-    noise a run draws after it, and make a streamed or resumed run differ from an in-memory one."""
-    return torch.utils.data.DataLoader(BatchReader(images), batch_size=None, sampler=batches,
-                                       num_workers=images.workers, pin_memory=pin_memory,
-                                       prefetch_factor=PREFETCH if images.workers else None,
+def loader(images: FileImages, batches, workers: int, pin_memory: bool):
+    """A DataLoader whose ``workers`` processes (0: this one) decode the index lists ``batches`` yields, each
+    into a (images, problem) pair. It seeds its workers from a generator of its own: drawing from torch's
+    global one would change the noise a run draws after it, and make a streamed or resumed run differ
+    from an in-memory one."""
+    return torch.utils.data.DataLoader(BatchReader(images), batch_size=None, sampler=batches, num_workers=workers,
+                                       pin_memory=pin_memory, prefetch_factor=PREFETCH if workers else None,
                                        generator=torch.Generator().manual_seed(0))
 
 
@@ -129,6 +127,10 @@ class StreamedFolder:
 
     def resized(self, size: int) -> StreamedFolder:
         return StreamedFolder(self.spec.name, self.images.resized(size), self.held_out)
+
+    def select(self, rows) -> ImageDataset:
+        """The images at ``rows`` (a slice or indices), decoded into memory (as ``ImageDataset.select``)."""
+        return ImageDataset(self.spec.name, self.images[rows])
 
     def batches(self, batch_size: int, seed: int, device: torch.device) -> StreamedBatches:
         return StreamedBatches(self, batch_size, seed, device)
@@ -170,7 +172,8 @@ class StreamedBatches:
     def next(self) -> Batch:
         if self.loader is None:
             sampler = EndlessBatches(copy.deepcopy(self.taken), self.share)
-            self.loader = iter(loader(self.images, sampler, pin_memory=self.device.type == "cuda"))
+            pin = self.device.type == "cuda"
+            self.loader = iter(loader(self.images, sampler, self.images.workers, pin_memory=pin))
         self.taken.take()
         return Batch(uint8_to_float(decoded(*next(self.loader)).to(self.device, non_blocking=True)))
 
