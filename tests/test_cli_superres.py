@@ -86,7 +86,7 @@ def test_srgan_starts_from_the_srresnet_run_and_interpolates(capsys, srresnet_ru
                        "--set", f"options.pretrained={srresnet_run}", "--set", "options.d_width=4",
                        "--set", "train.eval_samples=0", *TINY)
     assert code == 0 and "run saved to" in out
-    assert (run_dir / "config.yaml").read_text().count("content: photo") == 1  # no VGG19 weights: gankit's own
+    assert (run_dir / "config.yaml").read_text().count("content: mse") == 1  # no VGG19 weights here: pixel MSE
     write_images(tmp_path / "mine", 1, (12, 10), "RGB")
     code, out, _ = run(capsys, "upscale", run_dir, "--input", tmp_path / "mine", "--out", tmp_path / "out",
                        "--alpha", "0.8")

@@ -69,9 +69,9 @@ def test_the_papers_recipes_are_the_defaults():
 
 def test_without_vgg_weights_the_content_loss_is_decided_once_and_recorded(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))  # an empty hub cache
-    for name in ("srgan", "esrgan"):  # gankit's own photo feature network
+    for name, pixel in (("srgan", "mse"), ("esrgan", "l1")):
         options = resolve({"model": name, "options": {}}, get_model(name).Options).options
-        assert (options.content, options.vgg_weights) == ("photo", "")
+        assert (options.content, options.vgg_weights) == (pixel, "")
         with pytest.raises(GankitError, match="needs torchvision's VGG19 ImageNet weights"):
             resolve({"model": name, "options": {"content": "vgg19"}}, get_model(name).Options)
 

@@ -19,8 +19,10 @@ activations (gankit.nets.perceptual; needs ImageNet weights: ``options.vgg_weigh
 or torch's hub cache); ``photo``, distances between the activations of the feature
 network gankit trains and ships (gankit.nets.photo_features); ``mse`` or ``l1`` on
 pixels. ``auto`` (the default) is decided when the run is configured: vgg19 when
-weights are found, else photo, and config.yaml records the choice (and the
-weights file); ``gankit eval`` reports which content loss a model used.
+weights are found, else the model's pixel loss, and config.yaml records the choice
+(and the weights file); ``gankit eval`` reports which content loss a model used.
+Not photo: in the superres suite it drove SRGAN's G into textures that excite the
+degradation detector (docs/superres.md has the numbers).
 """
 from __future__ import annotations
 
@@ -67,6 +69,7 @@ class PerceptualGANOptions(SuperResolutionOptions):
     content_weight: float = 1.0
     adversarial_weight: float = 1e-3
     d_width: int = 64  # D's first convolution's channels (both papers' 64)
+    pixel_content: ClassVar[str] = "mse"  # what content=auto becomes without VGG19 weights
 
     def validate(self) -> None:
         super().validate()
@@ -80,7 +83,7 @@ class PerceptualGANOptions(SuperResolutionOptions):
             if weights is None and self.content == "vgg19":
                 raise GankitError("options.content=vgg19 needs torchvision's VGG19 ImageNet weights: give the file "
                                   "as options.vgg_weights (none is in torch's hub cache), or choose content mse or l1.")
-            self.content = "vgg19" if weights else "photo"
+            self.content = "vgg19" if weights else self.pixel_content
             self.vgg_weights = str(weights or "")
 
 

@@ -19,14 +19,16 @@ weights, (1 - alpha) PSNR + alpha GAN; the paper shows alpha 0.8.
 Deviations: the paper's D has five stride-2 stages for 128x128 crops and 100
 hidden units; gankit's is SRGAN's (four stages, 16 x d_width hidden units), for
 any crop side that is a multiple of 16. Without VGG19 weights
-``options.content=auto`` takes the perceptual loss on the activations of gankit's
-own photo feature network (gankit.nets.photo_features), and the evaluation says so. The widely copied reference script drops the real
+``options.content=auto`` trains on the pixel L1 instead of the perceptual loss
+(``content=photo`` takes it on gankit's own photo feature network,
+gankit.nets.photo_features), and the evaluation says so. The widely copied reference script drops the real
 term of G's relativistic loss and feeds G's [-1, 1] outputs to an
 ImageNet-normalised VGG.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -46,12 +48,13 @@ class ESRGANOptions(RRDBOptions, PerceptualGANOptions):
     adversarial_weight: float = 5e-3
     l1_weight: float = 1e-2
     lr: float = 1e-4
+    pixel_content: ClassVar[str] = "l1"
 
 
 @register
 class ESRGAN(PerceptualGANModel):
     name = "esrgan"
-    summary = ("RRDB G from an rrdb run, relativistic-average D; perceptual (VGG19, else gankit's photo features) "
+    summary = ("RRDB G from an rrdb run, relativistic-average D; perceptual (VGG19, else pixel L1) "
                "+ 5e-3 RaGAN (both terms) + 1e-2 L1")
     paper = "Wang et al. 2018, ESRGAN: Enhanced Super-Resolution Generative Adversarial Networks"
     Options = ESRGANOptions

@@ -13,11 +13,11 @@ convolution of the 5th block (VGG54, ReLU applied):
 The 1/12.75 rescaling is the paper's, which brings the VGG loss to the MSE's
 scale. Adam 1e-4, betas (0.9, 0.999), 10^5 updates at 1e-4 then 10^5 at 1e-5
 in the paper, batch 16 of 96x96 HR crops. VGG19 needs ImageNet weights, which
-cannot be downloaded here: without them ``options.content=auto`` compares the
-activations of gankit's own photo feature network instead (gankit.nets.photo_features,
-without the VGG rescaling: its channels come at unit standard deviation);
-``content=mse`` is the paper's SRGAN-MSE variant, and the evaluation names the
-content loss used. ``options.vgg_layer=relu2_2`` is the paper's VGG22 ablation.
+cannot be downloaded here: without them ``options.content=auto`` trains on the
+pixel MSE (the paper's SRGAN-MSE variant); ``content=photo`` compares the
+activations of gankit's own photo feature network (gankit.nets.photo_features,
+without the VGG rescaling: its channels come at unit standard deviation). The
+evaluation names the content loss used. ``options.vgg_layer=relu2_2`` is the paper's VGG22 ablation.
 The widely copied reference script feeds G's tanh outputs, in [-1, 1], to a VGG
 that expects ImageNet-normalised [0, 1] images; here the normalisation happens
 inside the loss.
@@ -39,7 +39,7 @@ VGG_RESCALE = 1 / 12.75
 @register
 class SRGAN(PerceptualGANModel):
     name = "srgan"
-    summary = "SRResNet G from a srresnet run, VGG-style D; content loss (VGG54, else gankit's photo features) + 1e-3 adversarial"
+    summary = "SRResNet G from a srresnet run, VGG-style D; content loss (VGG54, else pixel MSE) + 1e-3 adversarial"
     paper = "Ledig et al. 2017, Photo-Realistic Single Image Super-Resolution Using a GAN"
     pretrained_from = "srresnet"
 
