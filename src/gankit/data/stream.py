@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from gankit.data.base import Batch, DataSpec, ImageDataset, ShuffledOrder, check_batch_size, uint8_to_float
-from gankit.data.images import read_image
+from gankit.data.images import UNREADABLE, read_image, readable
 from gankit.errors import GankitError
 
 PREFETCH = 2  # batches each worker decodes ahead
@@ -72,17 +72,15 @@ class BatchReader(torch.utils.data.Dataset):
         self.images = images
 
     def __getitem__(self, index: list[int]) -> tuple[Tensor, str]:
-        from gankit.data.images import UNREADABLE
-
         images = self.images
-        decoded = []
+        read = []
         for i in index:
             try:
-                decoded.append(read_image(images.folder / images.files[i], images.mode, images.size))
+                read.append(read_image(images.folder / images.files[i], images.mode, images.size))
             except UNREADABLE as error:
                 return torch.empty(0), (f"{images.folder / images.files[i]} could not be decoded ({error}); remove "
                                         f"or repair it (a run can then continue with --resume).")
-        return torch.stack(decoded), ""
+        return torch.stack(read), ""
 
 
 def decoded(images: Tensor, problem: str) -> Tensor:
@@ -188,8 +186,6 @@ class StreamedBatches:
 def scan_folder(folder: Path, files: list[Path], mode: str, size: int, workers: int | None) -> FileImages:
     """Those of ``files`` (under ``folder``) that PIL can identify (headers only: nothing is decoded), to stream."""
     from PIL import Image
-
-    from gankit.data.images import readable
 
     def identify(file: Path) -> None:
         with Image.open(file):

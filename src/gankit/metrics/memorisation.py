@@ -27,8 +27,8 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 from torch import Tensor
+from tqdm import tqdm
 
 from gankit.data import uint8_to_float
 
