@@ -31,7 +31,7 @@ def test_suite_expands_and_validates(tmp_path):
         load_suite(str(path), tmp_path / "out")
 
 
-@pytest.mark.parametrize("name", ["toy2d", "images", "images16", "conditional", "translation", "encoders", "superres"])
+@pytest.mark.parametrize("name", ["toy2d", "images", "images16", "conditional", "translation", "translation-full", "encoders", "superres"])
 def test_packaged_suites_resolve_every_run(name, tmp_path):
     suite, specs = load_suite(name, tmp_path)
     datasets = [(entry or {}).get("datasets", suite["datasets"]) for entry in suite["models"].values()]

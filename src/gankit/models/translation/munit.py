@@ -19,11 +19,9 @@ translation): content encoder = the ResNet generator's way in plus residual
 blocks (instance norm); style encoder without norm; AdaIN decoder (its MLP
 maps the style to every norm's scale and shift) with layer norm on the way
 up; multi-scale discriminators (3 scales, no norm). Adam 1e-4, betas (0.5,
-0.999); D steps first. Deviations: the decoder's way up is the ResNet
-generator's (stride-2 transposed 3x3 convolutions) where the paper upsamples
-by nearest neighbour and convolves 5x5; the authors' weight decay 1e-4 and
-their optional explicit cycle term (weight 0 in most of their configs) are
-left out.
+0.999); D steps first. Deviations: the authors' weight decay 1e-4 and their
+optional explicit cycle term (weight 0 in most of their configs) are left
+out.
 
 ``translate`` draws a fresh style for every image unless one is given;
 ``gankit translate --styles K`` writes K outputs per input, the k-th with the
