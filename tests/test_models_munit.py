@@ -15,7 +15,7 @@ from gankit.config import resolve
 from gankit.data import DataSpec
 from gankit.errors import GankitError
 from gankit.models.translation.munit import summed_over_scales
-from gankit.nets.translation import AdaINResidualBlock, MultiScaleDiscriminator, nearest_up, resnet_up
+from gankit.nets.translation import AdaINResidualBlock, MultiScaleDiscriminator, resnet_up
 from gankit.registry import get_model
 from test_models_translation import TINY, assert_fit_updates_every_player, l1_to_truth, negatives, trainer
 
@@ -79,7 +79,7 @@ def test_decoder_upsamples_without_a_checkerboard():
     # content map stays constant; a stride-2 transposed convolution alternates kernel taps and does not
     flat = torch.ones(1, 16, 8, 8)
     torch.manual_seed(0)
-    out = nn.Sequential(*nearest_up(3, 4, "layer"))(flat)
+    out = nn.Sequential(*resnet_up(3, 4, "layer", upsample="nearest"))(flat)
     assert out.shape == (1, 3, 32, 32) and out.std(dim=(2, 3)).max().item() < 1e-6
     transposed = nn.Sequential(*resnet_up(3, 4, "layer"))(flat)
     assert transposed.std(dim=(2, 3)).min().item() > 1e-3

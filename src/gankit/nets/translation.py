@@ -100,12 +100,20 @@ def resnet_down(in_channels: int, width: int, norm: str) -> list[nn.Module]:
     return layers
 
 
-def resnet_up(out_channels: int, width: int, norm: str) -> list[nn.Module]:
-    """u2w, uw, c7s1-C with tanh: the ResNet generator's way out, from 4w channels at a quarter size."""
+def resnet_up(out_channels: int, width: int, norm: str, upsample: str = "transposed") -> list[nn.Module]:
+    """u2w, uw, c7s1-C with tanh: the way out from 4w channels at a quarter size. Each u doubles the size
+    and halves the channels, by a stride-2 transposed 3x3 convolution (the ResNet generator's) or, with
+    ``upsample="nearest"``, by nearest-neighbour upsampling and a 5x5 convolution (MUNIT's decoder):
+    upsampling before convolving paints every output pixel with the same kernel, where a stride-2
+    transposed convolution alternates kernel taps."""
     layers = []
     for c in (4 * width, 2 * width):
-        layers += [nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=False),
-                   _norm(norm, c // 2), nn.ReLU()]
+        if upsample == "nearest":
+            layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(2),
+                       nn.Conv2d(c, c // 2, 5, bias=False)]
+        else:
+            layers.append(nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=False))
+        layers += [_norm(norm, c // 2), nn.ReLU()]
     return layers + [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
 
 
@@ -322,17 +330,6 @@ class StyleEncoder(nn.Module):
         return self.net(x)
 
 
-def nearest_up(out_channels: int, width: int, norm: str) -> list[nn.Module]:
-    """MUNIT's way out, from 4w channels at a quarter size: twice (nearest-neighbour upsampling by 2, 5x5
-    conv halving the channels, norm, ReLU), then c7s1-C with tanh. Upsampling before convolving paints
-    every output pixel with the same kernel, where a stride-2 transposed convolution alternates kernels."""
-    layers = []
-    for c in (4 * width, 2 * width):
-        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.ReflectionPad2d(2),
-                   nn.Conv2d(c, c // 2, 5, bias=False), _norm(norm, c // 2), nn.ReLU()]
-    return layers + [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh()]
-
-
 class AdaINDecoder(nn.Module):
     """MUNIT's decoder: ``blocks`` AdaIN residual blocks on the content code, their norms' scales and
     shifts computed from the style code by an MLP, then nearest-neighbour upsampling with 5x5
@@ -343,7 +340,7 @@ class AdaINDecoder(nn.Module):
         self.blocks = nn.ModuleList(AdaINResidualBlock(4 * width) for _ in range(blocks))
         self.mlp = nn.Sequential(nn.Linear(style_dim, mlp_dim), nn.ReLU(), nn.Linear(mlp_dim, mlp_dim), nn.ReLU(),
                                  nn.Linear(mlp_dim, sum(block.params for block in self.blocks)))
-        self.up = nn.Sequential(*nearest_up(out_channels, width, "layer"))
+        self.up = nn.Sequential(*resnet_up(out_channels, width, "layer", upsample="nearest"))
         self.apply(dcgan_init)
 
     def forward(self, content: Tensor, style: Tensor) -> Tensor:
